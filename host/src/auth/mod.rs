@@ -1,0 +1,320 @@
+//! Authentication: the middleware in front of every protected route, and the
+//! user it produces.
+//!
+//! - [`Authenticator`] is what the middleware calls. The shipped one is the
+//!   WebAssembly handler ([`WasmAuthenticator`]); benchmarks plug in a native
+//!   implementation to compare against.
+//! - [`normalize`] turns what a handler returned into an [`AuthUser`] exactly
+//!   as LangGraph does (spec §2.3); anything malformed is a fault.
+//! - [`authenticate`] is the axum middleware. `/`, `/ok`, `/info`, `/docs`
+//!   and `/openapi.json` skip it; every other path, unknown ones included, is
+//!   authenticated first (spec §2.1). **A fault never authenticates anyone**:
+//!   the client gets a generic 500, the log gets the module and its sha256.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::api::ApiError;
+use crate::plugin::{AuthModule, AuthRequest, Denial, Fault, GuestUser};
+
+/// Keys of the exposed user JSON that the typed fields own.
+const RESERVED_USER_KEYS: &[&str] = &[
+    "identity",
+    "display_name",
+    "is_authenticated",
+    "permissions",
+];
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthUser {
+    /// `identity`; becomes `langgraph_auth_user_id`.
+    pub identity: String,
+    /// Defaults to `identity`.
+    pub display_name: String,
+    /// Defaults to true.
+    pub is_authenticated: bool,
+    /// Becomes `langgraph_auth_permissions`.
+    pub permissions: Vec<String>,
+    /// Custom fields. **Never stored, never returned by the API**: they reach
+    /// graphs in memory only.
+    pub custom_fields: Map<String, Value>,
+}
+
+impl AuthUser {
+    /// The full user as graphs see it in `langgraph_auth_user`: the
+    /// LangGraph shape, custom fields included.
+    pub fn exposed_json(&self) -> Value {
+        let mut map = self.base_map();
+        map.extend(self.custom_fields.clone());
+        map.insert("permissions".into(), self.permissions_json());
+        Value::Object(map)
+    }
+
+    /// The user with no custom fields: what storage and API responses may show.
+    pub fn public_json(&self) -> Value {
+        Value::Object(self.public_map())
+    }
+
+    fn public_map(&self) -> Map<String, Value> {
+        let mut map = self.base_map();
+        map.insert("permissions".into(), self.permissions_json());
+        map
+    }
+
+    fn base_map(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("identity".into(), self.identity.clone().into());
+        map.insert("is_authenticated".into(), self.is_authenticated.into());
+        map.insert("display_name".into(), self.display_name.clone().into());
+        map
+    }
+
+    fn permissions_json(&self) -> Value {
+        Value::Array(self.permissions.iter().cloned().map(Value::from).collect())
+    }
+}
+
+/// Who a request runs as: `None` when no `auth` is configured (LangGraph's
+/// no-op backend: `langgraph_auth_user` is null and the user id is `""`).
+#[derive(Debug, Clone, Default)]
+pub struct Caller(pub Option<Arc<AuthUser>>);
+
+/// Normalises a handler's user (spec §2.3). An error is a handler fault.
+pub fn normalize(user: GuestUser) -> Result<AuthUser, Fault> {
+    let text = user.custom_fields.trim();
+    let custom_fields = if text.is_empty() {
+        Map::new()
+    } else {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => {
+                return Err(Fault::Invalid(format!(
+                    "custom-fields must be a JSON object, got {}",
+                    json_kind(&other)
+                )));
+            }
+            Err(e) => {
+                return Err(Fault::Invalid(format!(
+                    "custom-fields is not valid JSON: {e}"
+                )));
+            }
+        }
+    };
+    if let Some(key) = RESERVED_USER_KEYS
+        .iter()
+        .find(|k| custom_fields.contains_key(**k))
+    {
+        return Err(Fault::Invalid(format!(
+            "custom-fields may not contain `{key}`: it is a typed field of the user record"
+        )));
+    }
+    Ok(AuthUser {
+        display_name: user.display_name.unwrap_or_else(|| user.identity.clone()),
+        identity: user.identity,
+        is_authenticated: user.is_authenticated.unwrap_or(true),
+        permissions: user.permissions,
+        custom_fields,
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The result of authenticating one request.
+pub type AuthResult = Result<Result<AuthUser, Denial>, Fault>;
+
+/// Something that authenticates requests.
+pub trait Authenticator: Send + Sync + 'static {
+    /// Authenticates one request. See [`AuthResult`].
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a AuthRequest,
+    ) -> Pin<Box<dyn Future<Output = AuthResult> + Send + 'a>>;
+}
+
+/// The WebAssembly authentication handler.
+pub struct WasmAuthenticator(pub AuthModule);
+
+impl Authenticator for WasmAuthenticator {
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a AuthRequest,
+    ) -> Pin<Box<dyn Future<Output = AuthResult> + Send + 'a>> {
+        Box::pin(async move {
+            let result = self.0.authenticate(request).await;
+            let result = match result {
+                Ok(Ok(user)) => normalize(user).map(Ok),
+                Ok(Err(denial)) => Ok(Err(denial)),
+                Err(fault) => Err(fault),
+            };
+            if let Err(fault) = &result {
+                crate::plugin::log_fault(self.0.info(), "authentication handler", fault);
+            }
+            result
+        })
+    }
+}
+
+/// Paths that skip authentication (spec §2.1).
+pub fn is_public(path: &str) -> bool {
+    matches!(path, "/" | "/ok" | "/info" | "/docs" | "/openapi.json")
+}
+
+/// The authentication middleware.
+pub async fn authenticate(
+    State(auth): State<Option<Arc<dyn Authenticator>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(auth) = auth else {
+        request.extensions_mut().insert(Caller(None));
+        return next.run(request).await;
+    };
+    if is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let auth_request = AuthRequest {
+        method: request.method().as_str().to_string(),
+        path: request.uri().path().to_string(),
+        query: request.uri().query().unwrap_or("").to_string(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
+            .collect(),
+    };
+    match auth.authenticate(&auth_request).await {
+        Ok(Ok(user)) => {
+            request
+                .extensions_mut()
+                .insert(Caller(Some(Arc::new(user))));
+            next.run(request).await
+        }
+        Ok(Err(denial)) => denial_response(denial),
+        Err(Fault::Busy) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server busy: too many concurrent requests, retry shortly",
+        )
+        .into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "authentication handler failed; the request was not authenticated",
+        )
+        .into_response(),
+    }
+}
+
+/// Answers a handler's refusal: its status and `{"detail"}`, with its headers
+/// kept (we deliberately differ from LangGraph here, as RFC 9110 asks for
+/// `WWW-Authenticate` on a 401).
+fn denial_response(denial: Denial) -> Response {
+    let Some(status) = StatusCode::from_u16(denial.status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+    else {
+        tracing::error!(
+            status = denial.status,
+            "authentication handler returned an http-error with a status outside 400-599; failing closed"
+        );
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "authentication handler failed; the request was not authenticated",
+        )
+        .into_response();
+    };
+    let detail = match denial.detail {
+        None => status
+            .canonical_reason()
+            .unwrap_or("unknown error")
+            .to_string(),
+        Some(d) if d.is_empty() => "unknown error".to_string(),
+        Some(d) => d,
+    };
+    let mut response = ApiError::new(status, detail).into_response();
+    for (name, value) in denial.headers {
+        match (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            (Ok(name), Ok(value)) => {
+                response.headers_mut().append(name, value);
+            }
+            _ => {
+                tracing::warn!(header = %name, "authentication handler set an invalid response header; dropped")
+            }
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guest(custom: &str) -> GuestUser {
+        GuestUser {
+            identity: "alice".into(),
+            display_name: None,
+            is_authenticated: None,
+            permissions: vec!["read".into()],
+            custom_fields: custom.into(),
+        }
+    }
+
+    #[test]
+    fn normalises_like_langgraph() {
+        let user = normalize(guest(r#"{"github_token": "t", "org": {"id": 1}}"#)).unwrap();
+        assert_eq!(user.display_name, "alice");
+        assert!(user.is_authenticated);
+        assert_eq!(
+            user.exposed_json().to_string(),
+            r#"{"identity":"alice","is_authenticated":true,"display_name":"alice","github_token":"t","org":{"id":1},"permissions":["read"]}"#
+        );
+        assert_eq!(
+            user.public_json().to_string(),
+            r#"{"identity":"alice","is_authenticated":true,"display_name":"alice","permissions":["read"]}"#
+        );
+        let user = normalize(GuestUser {
+            display_name: Some("Alice".into()),
+            is_authenticated: Some(false),
+            ..guest("")
+        })
+        .unwrap();
+        assert_eq!(user.display_name, "Alice");
+        assert!(!user.is_authenticated);
+        assert!(user.custom_fields.is_empty());
+    }
+
+    #[test]
+    fn malformed_custom_fields_are_faults() {
+        for bad in [
+            "[1,2]",
+            "\"s\"",
+            "{not json",
+            "null",
+            r#"{"identity":"mallory"}"#,
+            r#"{"permissions":[]}"#,
+        ] {
+            assert!(
+                matches!(normalize(guest(bad)), Err(Fault::Invalid(_))),
+                "{bad} should be refused"
+            );
+        }
+    }
+}

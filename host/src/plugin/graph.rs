@@ -1,0 +1,100 @@
+//! Graphs: the host side of `langgraph:graph/graph`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::component::Component;
+
+use super::bindings::graph::AgentPre;
+use super::bindings::graph::exports::langgraph::graph::graph as wit;
+use super::{Fault, LoadError, ModuleInfo, Runtime, guarded};
+use crate::config::{Limits, ModuleConfig};
+
+/// One run's inputs, as JSON text.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The run input.
+    pub input: String,
+    /// The thread's current values.
+    pub state: String,
+    /// The full run config.
+    pub config: String,
+}
+
+/// What a run produced, when the guest did not fault.
+#[derive(Debug, Clone)]
+pub struct GraphOutcome {
+    /// `Ok(values JSON text)` or `Err((error type, message))` as the graph returned it.
+    pub result: Result<String, (String, String)>,
+    /// Events emitted during the run, as (mode, JSON text).
+    pub events: Vec<(String, String)>,
+}
+
+/// A compiled, linked graph, ready to instantiate.
+pub struct GraphModule {
+    runtime: Runtime,
+    pre: AgentPre<super::state::HostState>,
+    info: ModuleInfo,
+    settings: Arc<BTreeMap<String, String>>,
+    limits: Limits,
+}
+
+impl GraphModule {
+    pub(super) fn link(
+        runtime: Runtime,
+        component: Component,
+        info: ModuleInfo,
+        module: &ModuleConfig,
+    ) -> Result<Self, LoadError> {
+        let world_error = |reason: String| LoadError::World {
+            path: info.path.clone(),
+            sha256: info.sha256.clone(),
+            world: "langgraph:graph/agent@0.1.0",
+            reason,
+        };
+        let pre = runtime
+            .inner
+            .graph_linker
+            .instantiate_pre(&component)
+            .map_err(|e| world_error(format!("{e:#}")))?;
+        let pre = AgentPre::new(pre).map_err(|e| world_error(format!("{e:#}")))?;
+        Ok(GraphModule {
+            runtime,
+            pre,
+            info,
+            settings: module.settings.clone(),
+            limits: module.limits,
+        })
+    }
+
+    /// Which file, which bytes, loaded when.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    /// Runs the graph once on a fresh instance.
+    pub async fn invoke(&self, request: RunRequest) -> Result<GraphOutcome, Fault> {
+        let _permit = self.runtime.permit()?;
+        let request = wit::RunRequest {
+            input: request.input,
+            state: request.state,
+            config: request.config,
+        };
+        let limits = self.limits;
+        let mut store = self.runtime.store(self.settings.clone(), limits);
+        let pre = &self.pre;
+        let result = guarded(&self.info, limits, &mut store, async |store| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            instance
+                .langgraph_graph_graph()
+                .call_invoke(&mut *store, &request)
+                .await
+        })
+        .await?;
+        let events = std::mem::take(&mut store.data_mut().events);
+        Ok(GraphOutcome {
+            result: result.map_err(|e| (e.error, e.message)),
+            events,
+        })
+    }
+}

@@ -1,0 +1,415 @@
+//! The WebAssembly plugin runtime: one engine, compiled modules, and calls on
+//! fresh instances under limits.
+//!
+//! - One process-wide [`Runtime`] owns the wasmtime `Engine` (component model,
+//!   epoch interruption, pooling allocator with an on-demand fallback), one
+//!   `Linker` per world, an epoch ticker thread, and the concurrency bound.
+//! - [`Runtime::load_auth`] / [`Runtime::load_graph`] compile a module off the
+//!   request path, link it against its world (so a module that imports a
+//!   capability we do not grant is refused at load time) and keep the
+//!   pre-instantiated form.
+//! - Every call creates a fresh `Store` and instance: no state outlives a
+//!   request. A call is bounded by a CPU deadline (epoch interruption, with a
+//!   yield to the executor every tick and a tokio timeout around the whole
+//!   call) and by a memory cap. Any trap, deadline or memory exhaustion is a
+//!   [`Fault`]; callers fail closed on it.
+
+pub mod auth;
+mod bindings;
+pub mod graph;
+mod state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
+
+use crate::config::{Limits, ModuleConfig};
+use state::HostState;
+
+pub use auth::{AuthModule, AuthRequest, Denial, GuestUser};
+pub use graph::{GraphModule, GraphOutcome, RunRequest};
+
+/// How often the epoch advances. Deadlines are enforced to this granularity,
+/// and a running guest yields to the async executor this often.
+const EPOCH_TICK: Duration = Duration::from_millis(2);
+
+/// Extra time the tokio timeout allows past the epoch deadline before it
+/// abandons a call that is stuck in the host rather than in guest code.
+const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
+
+/// Why a module could not be loaded. Every variant names the file and, once
+/// it was read, the sha256 of its bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read module {path}: {source}")]
+    Read {
+        /// The module file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a component (or not WebAssembly at all).
+    #[error("module {path} (sha256 {sha256}) is not a WebAssembly component: {reason}")]
+    NotComponent {
+        /// The module file.
+        path: PathBuf,
+        /// sha256 of the bytes.
+        sha256: String,
+        /// What it is instead, and how to build a component.
+        reason: String,
+    },
+    /// wasmtime refused to compile it.
+    #[error("module {path} (sha256 {sha256}) failed to compile: {reason}")]
+    Compile {
+        /// The module file.
+        path: PathBuf,
+        /// sha256 of the bytes.
+        sha256: String,
+        /// The compiler's message.
+        reason: String,
+    },
+    /// Its imports or exports do not match the world.
+    #[error("module {path} (sha256 {sha256}) does not fit the `{world}` world: {reason}")]
+    World {
+        /// The module file.
+        path: PathBuf,
+        /// sha256 of the bytes.
+        sha256: String,
+        /// The WIT world it was checked against.
+        world: &'static str,
+        /// What does not match.
+        reason: String,
+    },
+}
+
+/// A failed call: the guest misbehaved, or the host had no room for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// Every instance slot is in use; the request was not attempted.
+    #[error("too many concurrent WebAssembly calls")]
+    Busy,
+    /// The guest trapped (a panic, `unreachable`, a bad memory access...).
+    #[error("guest trapped: {0}")]
+    Trap(String),
+    /// The guest ran past its deadline.
+    #[error("guest exceeded its {0:?} deadline")]
+    Timeout(Duration),
+    /// The guest tried to grow its memory past the cap.
+    #[error("guest exhausted its {0} MiB memory cap")]
+    OutOfMemory(u64),
+    /// The guest returned something the contract does not allow.
+    #[error("guest returned an invalid result: {0}")]
+    Invalid(String),
+}
+
+/// Identity of a loaded module, for logs and `/info`.
+#[derive(Debug, Clone)]
+pub struct ModuleInfo {
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    /// Hex sha256 of its bytes.
+    pub sha256: String,
+    /// When it was compiled and linked.
+    pub loaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Options of the runtime that are fixed for the life of the process.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Bound on instances alive at once (the `wasmgate.max_concurrency` key).
+    pub max_concurrency: usize,
+}
+
+/// The process-wide engine, linkers and concurrency bound.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    auth_linker: Linker<HostState>,
+    graph_linker: Linker<HostState>,
+    permits: Arc<Semaphore>,
+    pooling: bool,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// Builds the engine (pooling allocator if the pool can be reserved,
+    /// on-demand allocation otherwise), the linkers and the epoch ticker.
+    pub fn new(options: &RuntimeOptions) -> anyhow::Result<Self> {
+        let instances = u32::try_from(options.max_concurrency)
+            .unwrap_or(u32::MAX)
+            .saturating_add(16);
+        let mut config = base_config();
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(instances)
+            .total_core_instances(instances.saturating_mul(8))
+            .total_memories(instances.saturating_mul(2))
+            .total_tables(instances.saturating_mul(4))
+            .total_stacks(instances)
+            .max_core_instances_per_component(64)
+            .max_memories_per_component(16)
+            .max_tables_per_component(32)
+            .max_memory_size(4 << 30)
+            .table_elements(100_000);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let (engine, pooling) = match Engine::new(&config) {
+            Ok(engine) => (engine, true),
+            Err(err) => {
+                tracing::warn!(
+                    error = %format!("{err:#}"),
+                    "cannot reserve the pooling allocator; falling back to on-demand instance allocation (slower per request)"
+                );
+                (Engine::new(&base_config())?, false)
+            }
+        };
+
+        let mut auth_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut auth_linker)?;
+        bindings::auth::Authenticator::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut auth_linker,
+            |s| s,
+        )?;
+        let mut graph_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut graph_linker)?;
+        bindings::graph::Agent::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut graph_linker,
+            |s| s,
+        )?;
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new()
+                .name("wasmgate-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })?;
+        }
+
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                auth_linker,
+                graph_linker,
+                permits: Arc::new(Semaphore::new(options.max_concurrency)),
+                pooling,
+                stop_ticker,
+            }),
+        })
+    }
+
+    /// Whether instances come from the pooling allocator.
+    pub fn is_pooling(&self) -> bool {
+        self.inner.pooling
+    }
+
+    /// Compiles an authentication handler off the request path.
+    pub async fn load_auth(&self, module: &ModuleConfig) -> Result<AuthModule, LoadError> {
+        let (component, info) = self.compile(&module.path).await?;
+        AuthModule::link(self.clone(), component, info, module)
+    }
+
+    /// Compiles a graph off the request path.
+    pub async fn load_graph(&self, module: &ModuleConfig) -> Result<GraphModule, LoadError> {
+        let (component, info) = self.compile(&module.path).await?;
+        GraphModule::link(self.clone(), component, info, module)
+    }
+
+    async fn compile(&self, path: &Path) -> Result<(Component, ModuleInfo), LoadError> {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|source| LoadError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        if let Some(reason) = not_a_component(&bytes) {
+            return Err(LoadError::NotComponent {
+                path: path.to_path_buf(),
+                sha256,
+                reason,
+            });
+        }
+        let engine = self.inner.engine.clone();
+        let started = Instant::now();
+        let component =
+            tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
+                .await
+                .expect("compile task panicked")
+                .map_err(|err| LoadError::Compile {
+                    path: path.to_path_buf(),
+                    sha256: sha256.clone(),
+                    reason: format!("{err:#}"),
+                })?;
+        tracing::info!(
+            module = %path.display(),
+            sha256 = %sha256,
+            compile_ms = started.elapsed().as_millis() as u64,
+            "compiled module"
+        );
+        Ok((
+            component,
+            ModuleInfo {
+                path: path.to_path_buf(),
+                sha256,
+                loaded_at: chrono::Utc::now(),
+            },
+        ))
+    }
+
+    fn permit(&self) -> Result<OwnedSemaphorePermit, Fault> {
+        self.inner
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Fault::Busy)
+    }
+
+    /// A fresh store for one call, with the memory cap and the deadline set.
+    fn store(
+        &self,
+        settings: Arc<std::collections::BTreeMap<String, String>>,
+        limits: Limits,
+    ) -> Store<HostState> {
+        let deadline = Instant::now() + limits.timeout;
+        let mut store = Store::new(
+            &self.inner.engine,
+            HostState::new(settings, limits.memory_bytes, deadline),
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if Instant::now() >= state.deadline {
+                state.timed_out = true;
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config
+}
+
+/// Runs `call` on `store` under the limits and turns every failure into a
+/// [`Fault`]. Guest output is logged, tagged with the module, either way.
+async fn guarded<R>(
+    info: &ModuleInfo,
+    limits: Limits,
+    store: &mut Store<HostState>,
+    call: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
+) -> Result<R, Fault> {
+    let outcome = tokio::time::timeout(limits.timeout + TIMEOUT_GRACE, call(store)).await;
+    log_output(info, store.data());
+    let state = store.data();
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Err(_elapsed) => Err(Fault::Timeout(limits.timeout)),
+        Ok(Err(_)) if state.timed_out => Err(Fault::Timeout(limits.timeout)),
+        Ok(Err(_)) if state.limiter.memory_exhausted => {
+            Err(Fault::OutOfMemory(limits.memory_bytes / (1024 * 1024)))
+        }
+        Ok(Err(err)) => Err(Fault::Trap(match err.downcast_ref::<wasmtime::Trap>() {
+            Some(trap) => trap.to_string(),
+            None => format!("{err:#}"),
+        })),
+    }
+}
+
+fn log_output(info: &ModuleInfo, state: &HostState) {
+    let (stdout, stderr) = state.output();
+    for (stream, bytes) in [("stdout", stdout), ("stderr", stderr)] {
+        if bytes.is_empty() {
+            continue;
+        }
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            tracing::info!(
+                target: "wasmgate::guest",
+                module = %info.path.display(),
+                sha256 = %&info.sha256[..12],
+                stream,
+                "{line}"
+            );
+        }
+    }
+}
+
+/// Recognises a core module or non-WebAssembly bytes before the compiler
+/// gives a less helpful message.
+fn not_a_component(bytes: &[u8]) -> Option<String> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Some("the file does not start with the WebAssembly magic bytes".into());
+    }
+    match bytes[4..8] {
+        [0x0d, 0x00, 0x01, 0x00] => None,
+        [0x01, 0x00, 0x00, 0x00] => Some(
+            "it is a core WebAssembly module; build for `--target wasm32-wasip2` (whose output is a component) or wrap it with `wasm-tools component new`".into(),
+        ),
+        _ => Some("unknown WebAssembly version or layer".into()),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Logs a fault with the module's identity. Callers answer the client with a
+/// generic message; the detail is only ever in the logs.
+pub fn log_fault(info: &ModuleInfo, what: &str, fault: &Fault) {
+    if matches!(fault, Fault::Busy) {
+        tracing::warn!(module = %info.path.display(), "{what}: {fault}");
+    } else {
+        tracing::error!(
+            module = %info.path.display(),
+            sha256 = %info.sha256,
+            "{what} failed closed: {fault}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_core_modules_and_garbage() {
+        assert!(not_a_component(b"hello world").is_some());
+        let core = not_a_component(b"\0asm\x01\0\0\0").unwrap();
+        assert!(core.contains("wasm32-wasip2"), "{core}");
+        assert_eq!(not_a_component(b"\0asm\x0d\0\x01\0"), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The real `wasmgate` binary: started as a user would, driven by the
+//! official `langgraph-sdk` Python client, and stopped with SIGTERM. Also its
+//! start-up errors: a bad config names the file and the JSON path.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+use wasmgate_e2e::{Project, demo_keys, guests, masked, repo_root, standard_config};
+
+/// The binary built next to this test (`cargo build --release -p wasmgate`,
+/// which the test command runs first).
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("wasmgate");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build --release -p wasmgate` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The Python with `langgraph-sdk` installed (scripts/test.sh sets it up).
+fn python() -> String {
+    let py = std::env::var("WASMGATE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&py)
+        .args(["-c", "import langgraph_sdk"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "{py} cannot import langgraph_sdk: run the suite with scripts/test.sh, which installs it, or set WASMGATE_TEST_PYTHON"
+    );
+    py
+}
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(project: &Project) -> Running {
+    let mut child = Command::new(binary())
+        .args(["serve", "--port", "0", "--config"])
+        .arg(project.config_file())
+        .env("WASMGATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("wasmgate listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    Running { child, url }
+}
+
+#[test]
+fn the_official_python_sdk_works_unchanged() {
+    let g = guests();
+    let project = Project::new(
+        Some(&g.apikey_auth),
+        &g.on_behalf_graph,
+        &standard_config(None),
+    );
+    let server = start(&project);
+    let keys = demo_keys();
+    let status = Command::new(python())
+        .arg(repo_root().join("tests/python/sdk_e2e.py"))
+        .arg(&server.url)
+        .arg(masked(keys["alice-key"]["github_token"].as_str().unwrap()))
+        .arg(masked(keys["bob-key"]["github_token"].as_str().unwrap()))
+        .status()
+        .unwrap();
+    assert!(status.success(), "the langgraph-sdk script failed");
+    // A graceful stop on SIGTERM.
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut server = server;
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "wasmgate exited with {exit:?} on SIGTERM");
+}
+
+#[test]
+fn a_bad_config_is_refused_naming_the_file_and_the_json_path() {
+    let g = guests();
+    let mut config = standard_config(None);
+    config["wasmgate"]["auth"]["limits"] = json!({"timeout_ms": "soon"});
+    let project = Project::new(Some(&g.apikey_auth), &g.on_behalf_graph, &config);
+    let out = Command::new(binary())
+        .args(["serve", "--port", "0", "--config"])
+        .arg(project.config_file())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("langgraph.json"), "{stderr}");
+    assert!(
+        stderr.contains("wasmgate.auth.limits.timeout_ms"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_module_that_is_not_a_component_is_refused_at_startup() {
+    let g = guests();
+    let project = Project::new(
+        Some(&g.apikey_auth),
+        &g.on_behalf_graph,
+        &standard_config(None),
+    );
+    // A core module: the magic bytes of WebAssembly 1.0, nothing else.
+    std::fs::write(project.dir.path().join("auth.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let out = Command::new(binary())
+        .args(["serve", "--port", "0", "--config"])
+        .arg(project.config_file())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("auth.wasm"), "{stderr}");
+    assert!(stderr.contains("core WebAssembly module"), "{stderr}");
+}
+
+#[test]
+fn a_busy_port_is_named_with_the_way_out() {
+    let g = guests();
+    let project = Project::new(
+        Some(&g.apikey_auth),
+        &g.on_behalf_graph,
+        &standard_config(None),
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(binary())
+        .args(["serve", "--port", &port, "--config"])
+        .arg(project.config_file())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("already in use") && stderr.contains("--port"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,119 @@
+//! A handler that traps, loops, exhausts its memory or returns a malformed
+//! user fails closed: a generic 500, nobody authenticated, and the next good
+//! request is served normally. The fixture `tests/fixtures/faulty-auth`
+//! misbehaves on demand (header `x-fault`) and is an API-key handler otherwise.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wasmgate_e2e::{Project, Server, client, demo_keys, guests};
+
+const GENERIC: &str = "authentication handler failed; the request was not authenticated";
+
+fn project(max_concurrency: usize, timeout_ms: u64) -> Project {
+    let g = guests();
+    let config = json!({
+        "graphs": {"agent": "./agent.wasm"},
+        "auth": {"path": "./auth.wasm"},
+        "wasmgate": {
+            "auth": {
+                "settings": {"api_keys": demo_keys()},
+                "limits": {"timeout_ms": timeout_ms, "memory_mib": 32}
+            },
+            "max_concurrency": max_concurrency
+        }
+    });
+    Project::new(Some(&g.faulty_auth), &g.on_behalf_graph, &config)
+}
+
+async fn send(
+    c: &reqwest::Client,
+    url: &str,
+    fault: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let mut req = c
+        .post(format!("{url}/threads"))
+        .header("x-api-key", "alice-key")
+        .json(&json!({}));
+    if let Some(f) = fault {
+        req = req.header("x-fault", f);
+    }
+    let resp = req.send().await.expect("the server answers");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_fails_closed_and_the_next_request_succeeds() {
+    let project = project(64, 100);
+    let server = Server::start(&project).await;
+    let c = client();
+    let (status, _, _) = send(&c, &server.url, None).await;
+    assert_eq!(status, 200, "the fixture authenticates good requests");
+    for fault in ["trap", "loop", "oom", "malformed", "not-json", "reserved"] {
+        let started = Instant::now();
+        let (status, _, body) = send(&c, &server.url, Some(fault)).await;
+        assert_eq!(status, 500, "fault {fault}: {body}");
+        assert_eq!(
+            body,
+            json!({"detail": GENERIC}),
+            "fault {fault}: no detail leaks"
+        );
+        if fault == "loop" {
+            // Deadline 100 ms: the answer comes from the deadline, not the client timeout.
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "loop answered after {:?}",
+                started.elapsed()
+            );
+        }
+        let (status, _, body) = send(&c, &server.url, None).await;
+        assert_eq!(status, 200, "after {fault}: {body}");
+        assert!(body["thread_id"].is_string());
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_http_error_status_and_its_headers_are_kept() {
+    let project = project(64, 100);
+    let server = Server::start(&project).await;
+    let (status, headers, body) = send(&client(), &server.url, Some("status-418")).await;
+    assert_eq!((status, body), (418, json!({"detail": "teapot"})));
+    assert_eq!(headers["x-fixture"], "yes");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_concurrency_bound_requests_get_503_not_a_pool_failure() {
+    // One instance slot; a looping request holds it for its 2 s deadline.
+    let project = project(1, 2000);
+    let server = Server::start(&project).await;
+    let c = client();
+    let url = server.url.clone();
+    let hog = tokio::spawn({
+        let c = c.clone();
+        async move { send(&c, &url, Some("loop")).await }
+    });
+    // Bounded: the hog's deadline ends the window; we stop at the first 503.
+    let mut saw_busy = None;
+    for _ in 0..10_000 {
+        let (status, headers, body) = send(&c, &server.url, None).await;
+        if status == 503 {
+            saw_busy = Some((headers, body));
+            break;
+        }
+        if hog.is_finished() {
+            break;
+        }
+    }
+    let (status, _, _) = hog.await.unwrap();
+    assert_eq!(status, 500, "the hog hits its deadline");
+    let (_, body) = saw_busy.expect("a request made while the only slot was held got 503");
+    assert!(body["detail"].as_str().unwrap().contains("busy"), "{body}");
+    let (status, _, _) = send(&c, &server.url, None).await;
+    assert_eq!(status, 200, "the slot is free again");
+    server.stop().await;
+}

@@ -1,0 +1,223 @@
+//! Helpers for wasmgate's end-to-end tests and benchmarks.
+//!
+//! - [`guests`] builds the guest components from source in this repository
+//!   (examples and fixtures) once per test process.
+//! - [`Server`] runs the real router on a real loopback socket (ephemeral
+//!   port), with a real SQLite database in a temporary directory, and can be
+//!   restarted on the same data.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Built guest components.
+pub struct Guests {
+    /// `examples/apikey-auth`.
+    pub apikey_auth: PathBuf,
+    /// `examples/on-behalf-graph`.
+    pub on_behalf_graph: PathBuf,
+    /// `tests/fixtures/faulty-auth`.
+    pub faulty_auth: PathBuf,
+}
+
+const GUEST_CRATES: &[&str] = &["apikey-auth", "on-behalf-graph", "faulty-auth"];
+
+/// Where guest builds go: their own target dir, so that building them from
+/// inside `cargo test` never waits on the outer cargo's lock.
+pub fn guest_target_dir() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    base.join("guests")
+}
+
+/// Builds every guest crate (once per process) and returns their paths.
+pub fn guests() -> &'static Guests {
+    static GUESTS: OnceLock<Guests> = OnceLock::new();
+    GUESTS.get_or_init(|| {
+        let target_dir = guest_target_dir();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(repo_root())
+            .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+            .arg(&target_dir);
+        for krate in GUEST_CRATES {
+            cmd.args(["-p", krate]);
+        }
+        // Do not inherit flags meant for the native test build.
+        cmd.env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");
+        let status = cmd.status().expect("cannot run cargo to build the guests");
+        assert!(
+            status.success(),
+            "building the guest components failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
+        );
+        let out = target_dir.join("wasm32-wasip2/release");
+        Guests {
+            apikey_auth: out.join("apikey_auth.wasm"),
+            on_behalf_graph: out.join("on_behalf_graph.wasm"),
+            faulty_auth: out.join("faulty_auth.wasm"),
+        }
+    })
+}
+
+/// The quickstart's `api_keys` setting, as the tests' config uses it.
+pub fn demo_keys() -> Value {
+    let text = std::fs::read_to_string(repo_root().join("examples/quickstart/langgraph.json"))
+        .expect("examples/quickstart/langgraph.json");
+    let config: Value = serde_json::from_str(&text).expect("quickstart config is JSON");
+    config["wasmgate"]["auth"]["settings"]["api_keys"].clone()
+}
+
+/// A project directory: `langgraph.json` plus the modules it names.
+pub struct Project {
+    /// Holds the files; removed on drop.
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// A project with `auth.wasm` and `agent.wasm` copied from `auth` and
+    /// `graph`, and `config` written as its `langgraph.json`.
+    pub fn new(auth: Option<&Path>, graph: &Path, config: &Value) -> Project {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if let Some(auth) = auth {
+            std::fs::copy(auth, dir.path().join("auth.wasm")).expect("copy auth module");
+        }
+        std::fs::copy(graph, dir.path().join("agent.wasm")).expect("copy graph module");
+        std::fs::write(
+            dir.path().join("langgraph.json"),
+            serde_json::to_vec_pretty(config).unwrap(),
+        )
+        .unwrap();
+        Project { dir }
+    }
+
+    /// The config file.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("langgraph.json")
+    }
+
+    /// The data directory the servers of this project use.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+/// The standard config: the API-key handler with the quickstart keys and the
+/// on-behalf graph.
+pub fn standard_config(extra_auth: Option<Value>) -> Value {
+    let mut auth = serde_json::json!({"settings": {"api_keys": demo_keys()}});
+    if let Some(Value::Object(extra)) = extra_auth {
+        auth.as_object_mut().unwrap().extend(extra);
+    }
+    serde_json::json!({
+        "graphs": {"agent": "./agent.wasm"},
+        "auth": {"path": "./auth.wasm"},
+        "wasmgate": {"auth": auth}
+    })
+}
+
+/// A running in-process server on an ephemeral loopback port.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// Loads the project's config, builds the app and serves it.
+    pub async fn start(project: &Project) -> Server {
+        let config = wasmgate::config::load(&project.config_file()).expect("config loads");
+        let app = wasmgate::App::build(&config, &project.data_dir())
+            .await
+            .expect("app builds");
+        Server::serve(app).await
+    }
+
+    /// Serves an already built app.
+    pub async fn serve(app: wasmgate::App) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(wasmgate::serve(listener, app, async {
+            let _ = rx.await;
+        }));
+        Server {
+            url,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops accepting, drains in-flight requests, and waits for the end.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran");
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A client with sane timeouts (a hung server fails the test, not CI).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Sends `method path` with an optional api key and JSON body; returns the
+/// status, the headers and the body parsed as JSON (or `Value::Null`).
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = client.request(method, format!("{base}{path}"));
+    if let Some(key) = key {
+        req = req.header("x-api-key", key);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.expect("request reaches the server");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// The quickstart's masking rule: all but the last four characters become `*`.
+pub fn masked(token: &str) -> String {
+    let n = token.chars().count();
+    token
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .collect()
+}
