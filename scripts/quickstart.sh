@@ -8,10 +8,10 @@ source scripts/bootstrap.sh
 ensure_wasm_target
 
 echo "==> building the API-key handler and the on-behalf graph (wasm32-wasip2)"
-cargo build --release --locked --target wasm32-wasip2 -p apikey-auth -p on-behalf-graph
+cargo build --profile guest --locked --target wasm32-wasip2 -p apikey-auth -p on-behalf-graph
 target="${CARGO_TARGET_DIR:-target}"
-cp "$target/wasm32-wasip2/release/apikey_auth.wasm" examples/quickstart/auth.wasm
-cp "$target/wasm32-wasip2/release/on_behalf_graph.wasm" examples/quickstart/agent.wasm
+cp "$target/wasm32-wasip2/guest/apikey_auth.wasm" examples/quickstart/auth.wasm
+cp "$target/wasm32-wasip2/guest/on_behalf_graph.wasm" examples/quickstart/agent.wasm
 echo "==> building wasmgate"
 cargo build --release --locked -p wasmgate
 

@@ -49,7 +49,7 @@ pub fn guests() -> &'static Guests {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.current_dir(repo_root())
-            .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+            .args(["build", "--profile", "guest", "--target", "wasm32-wasip2", "--target-dir"])
             .arg(&target_dir);
         for krate in GUEST_CRATES {
             cmd.args(["-p", krate]);
@@ -61,7 +61,7 @@ pub fn guests() -> &'static Guests {
             status.success(),
             "building the guest components failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
         );
-        let out = target_dir.join("wasm32-wasip2/release");
+        let out = target_dir.join("wasm32-wasip2/guest");
         Guests {
             apikey_auth: out.join("apikey_auth.wasm"),
             on_behalf_graph: out.join("on_behalf_graph.wasm"),

@@ -14,8 +14,6 @@
 //! `401 {"detail": "Invalid API key"}` with `www-authenticate: ApiKey`. A missing or malformed
 //! `api_keys` setting fails closed: every request gets a 500.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use wasmgate_guest::auth::{Handler, HttpError, Request, User, settings};
@@ -37,6 +35,7 @@ struct ApiKeyAuth;
 
 impl Handler for ApiKeyAuth {
     fn authenticate(request: Request) -> Result<User, HttpError> {
+        // Parsed as plain JSON: only the matching entry is turned into an `ApiKey`.
         let keys = settings::json("api_keys")
             .map_err(|error| HttpError::new(500, format!("auth handler misconfigured: {error}")))?;
         authenticate_with(&request, keys)
@@ -46,13 +45,16 @@ impl Handler for ApiKeyAuth {
 wasmgate_guest::export_auth!(ApiKeyAuth);
 
 /// The handler without its setting lookup, so that it can be tested natively.
-fn authenticate_with(
-    request: &Request,
-    mut keys: BTreeMap<String, ApiKey>,
-) -> Result<User, HttpError> {
+fn authenticate_with(request: &Request, mut keys: Map<String, Value>) -> Result<User, HttpError> {
     let Some(entry) = request.api_key().and_then(|key| keys.remove(key)) else {
         return Err(HttpError::unauthorized("Invalid API key").header("www-authenticate", "ApiKey"));
     };
+    let entry: ApiKey = serde_json::from_value(entry).map_err(|error| {
+        HttpError::new(
+            500,
+            format!("auth handler misconfigured: an `api_keys` entry is not a user: {error}"),
+        )
+    })?;
     let mut user = User::new(entry.identity)
         .permissions(entry.permissions)
         .fields(entry.fields);
@@ -71,7 +73,7 @@ mod tests {
 
     use super::*;
 
-    fn keys() -> BTreeMap<String, ApiKey> {
+    fn keys() -> Map<String, Value> {
         serde_json::from_value(json!({
             "alice-key": {"identity": "alice", "github_token": "ghp_a", "jira_token": "jira_a",
                           "permissions": ["threads:write"], "display_name": "Alice"},

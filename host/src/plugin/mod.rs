@@ -41,6 +41,12 @@ pub use graph::{GraphModule, GraphOutcome, RunRequest};
 /// and a running guest yields to the async executor this often.
 const EPOCH_TICK: Duration = Duration::from_millis(2);
 
+/// Bytes of each pooled memory and table kept resident between calls.
+const KEEP_RESIDENT: usize = 2 << 20;
+
+/// Bytes of each pooled table kept resident between calls.
+const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+
 /// Extra time the tokio timeout allows past the epoch deadline before it
 /// abandons a call that is stuck in the host rather than in guest code.
 const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
@@ -168,7 +174,13 @@ impl Runtime {
             .max_memories_per_component(16)
             .max_tables_per_component(32)
             .max_memory_size(4 << 30)
-            .table_elements(100_000);
+            .table_elements(100_000)
+            // Reset a slot's memory by rewriting only the pages the last call
+            // dirtied (PAGEMAP_SCAN, Linux 6.7+) and keep them resident, so
+            // the next call does not page-fault its stack and heap back in.
+            .pagemap_scan(wasmtime::Enabled::Auto)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(TABLE_KEEP_RESIDENT);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let (engine, pooling) = match Engine::new(&config) {
             Ok(engine) => (engine, true),
