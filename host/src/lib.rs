@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod graph;
 pub mod plugin;
+pub mod reload;
 pub mod storage;
 
 use std::future::Future;
@@ -24,10 +25,12 @@ use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
-use auth::{Authenticator, WasmAuthenticator};
+use arc_swap::ArcSwap;
+use auth::{AuthLayer, Authenticator};
 use config::Config;
-use graph::{Graphs, ThreadLocks};
-use plugin::{ModuleInfo, Runtime, RuntimeOptions};
+use graph::ThreadLocks;
+use plugin::{Runtime, RuntimeOptions};
+use reload::{Live, Reloader, Status, WatchHandle};
 use storage::Storage;
 
 /// State shared by every route.
@@ -35,49 +38,40 @@ use storage::Storage;
 pub struct AppState {
     /// The database.
     pub storage: Storage,
-    /// Loaded graphs by id.
-    pub graphs: Graphs,
+    /// The modules serving now. A request loads it once and keeps that
+    /// snapshot to the end, so it finishes on the versions it started with.
+    pub live: Arc<ArcSwap<Live>>,
+    /// Reload status, for `/info`.
+    pub status: tokio::sync::watch::Receiver<Arc<Status>>,
     /// Serialises runs per thread.
     pub thread_locks: Arc<ThreadLocks>,
-    /// Every loaded module, as (role, info), for `/info`.
-    pub modules: Arc<Vec<(String, ModuleInfo)>>,
 }
 
-/// A ready-to-serve application: modules compiled, storage open.
+/// A ready-to-serve application: modules compiled, storage open, watcher on.
 pub struct App {
     state: AppState,
-    auth: Option<Arc<dyn Authenticator>>,
+    reloader: Arc<Reloader>,
+    fixed_auth: Option<Arc<dyn Authenticator>>,
+    watcher: Option<WatchHandle>,
     runtime: Runtime,
 }
 
 impl App {
-    /// Compiles every module named by `config` and opens the database in
-    /// `data_dir`. Fails, naming the file, if any module cannot be loaded.
+    /// Compiles every module named by `config` (or takes it from the
+    /// compilation cache in `data_dir`), opens the database in `data_dir`,
+    /// and starts watching the config and module files. Fails, naming the
+    /// file, if any module cannot be loaded.
     pub async fn build(config: &Config, data_dir: &Path) -> anyhow::Result<App> {
         let runtime = Runtime::new(&RuntimeOptions {
             max_concurrency: config.max_concurrency,
+            cache_dir: Some(data_dir.join("compiled")),
         })
         .context("cannot start the WebAssembly runtime")?;
-        let mut modules = Vec::new();
-        let auth: Option<Arc<dyn Authenticator>> = match &config.auth {
-            Some(auth) => {
-                let module = runtime.load_auth(&auth.module).await?;
-                modules.push(("auth".to_string(), module.info().clone()));
-                Some(Arc::new(WasmAuthenticator(module)))
-            }
-            None => {
-                tracing::warn!(
-                    file = %config.file.display(),
-                    "no `auth` configured: every request is served without authentication"
-                );
-                None
-            }
-        };
-        let mut graphs = std::collections::BTreeMap::new();
-        for (id, graph) in &config.graphs {
-            let module = runtime.load_graph(graph).await?;
-            modules.push((format!("graph:{id}"), module.info().clone()));
-            graphs.insert(id.clone(), Arc::new(module));
+        if config.auth.is_none() {
+            tracing::warn!(
+                file = %config.file.display(),
+                "no `auth` configured: every request is served without authentication"
+            );
         }
         let storage = Storage::open(data_dir).await?;
         let recovered = storage.recover_interrupted_runs().await?;
@@ -87,24 +81,26 @@ impl App {
                 "marked runs interrupted by a previous shutdown as errored"
             );
         }
-        for id in graphs.keys() {
-            storage.ensure_system_assistant(id).await?;
-        }
+        let reloader = Reloader::start(runtime.clone(), storage.clone(), config.clone()).await?;
+        let watcher =
+            reload::watch(reloader.clone()).context("cannot watch the config and module files")?;
         Ok(App {
             state: AppState {
                 storage,
-                graphs: Arc::new(graphs),
+                live: reloader.live().clone(),
+                status: reloader.status(),
                 thread_locks: Arc::new(ThreadLocks::default()),
-                modules: Arc::new(modules),
             },
-            auth,
+            reloader,
+            fixed_auth: None,
+            watcher: Some(watcher),
             runtime,
         })
     }
 
     /// Replaces the authenticator (benchmarks compare a native one).
     pub fn with_authenticator(mut self, auth: Arc<dyn Authenticator>) -> App {
-        self.auth = Some(auth);
+        self.fixed_auth = Some(auth);
         self
     }
 
@@ -113,16 +109,41 @@ impl App {
         &self.runtime
     }
 
+    /// Reload status updates (one per recheck), for tests and tools.
+    pub fn status(&self) -> tokio::sync::watch::Receiver<Arc<Status>> {
+        self.reloader.status()
+    }
+
+    /// A handle that asks for a recheck of everything (what SIGHUP does).
+    pub fn reload_trigger(&self) -> ReloadTrigger {
+        ReloadTrigger(self.reloader.clone())
+    }
+
     /// The complete router: API routes behind the request-id and
     /// authentication middleware.
     pub fn router(&self) -> Router {
         api::routes()
             .with_state(self.state.clone())
             .layer(middleware::from_fn_with_state(
-                self.auth.clone(),
+                AuthLayer {
+                    live: self.state.live.clone(),
+                    fixed: self.fixed_auth.clone(),
+                },
                 auth::authenticate,
             ))
             .layer(middleware::from_fn(request_id))
+    }
+}
+
+/// Forces a recheck of the config and every module, as SIGHUP does.
+#[derive(Clone)]
+pub struct ReloadTrigger(Arc<Reloader>);
+
+impl ReloadTrigger {
+    /// Rechecks everything now (settings references are resolved again) and
+    /// returns when the recheck is done.
+    pub async fn recheck_all(&self) {
+        self.0.recheck(true).await;
     }
 }
 
@@ -150,11 +171,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = app.router();
+    let App {
+        state, mut watcher, ..
+    } = app;
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     // Close the database only after the last request finished, so that the
     // files are complete (WAL checkpointed) when this returns.
-    app.state.storage.close().await;
+    watcher.take();
+    state.storage.close().await;
     served
 }

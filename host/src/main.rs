@@ -84,6 +84,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(config = %args.config.display(), data_dir = %data_dir.display(), "serving");
     println!("wasmgate listening on http://{local}");
+    #[cfg(unix)]
+    {
+        let trigger = app.reload_trigger();
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot install the SIGHUP handler")?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP: rechecking the config and every module");
+                trigger.recheck_all().await;
+            }
+        });
+    }
     wasmgate::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

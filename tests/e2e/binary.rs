@@ -165,3 +165,63 @@ fn a_busy_port_is_named_with_the_way_out() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sighup_rechecks_settings_that_live_in_files() {
+    let g = guests();
+    let mut config = standard_config(None);
+    config["wasmgate"]["auth"]["settings"]["api_keys"] = json!({"$file": "./keys.json"});
+    let project = Project::new(Some(&g.apikey_auth), &g.on_behalf_graph, &config);
+    let keys_file = project.dir.path().join("keys.json");
+    std::fs::write(&keys_file, demo_keys().to_string()).unwrap();
+    let server = start(&project);
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let carol = || {
+        http_status(
+            &addr,
+            "POST /threads HTTP/1.1\r\nhost: t\r\nx-api-key: carol-key\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+        )
+    };
+    assert_eq!(carol(), "401");
+    // The secret file is not watched: the new key needs SIGHUP.
+    let mut keys = demo_keys();
+    keys["carol-key"] = json!({"identity": "carol"});
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    assert_eq!(
+        carol(),
+        "401",
+        "settings are resolved at load, not per request"
+    );
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The recheck runs in the background after the signal; wait for its effect.
+    let mut seen = String::new();
+    for _ in 0..2000 {
+        seen = carol();
+        if seen == "200" {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert_eq!(seen, "200", "after SIGHUP the new key authenticates");
+}
+
+/// Sends one raw HTTP/1.1 request and returns the status code as text.
+fn http_status(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}

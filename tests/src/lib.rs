@@ -28,9 +28,30 @@ pub struct Guests {
     pub on_behalf_graph: PathBuf,
     /// `tests/fixtures/faulty-auth`.
     pub faulty_auth: PathBuf,
+    out: PathBuf,
 }
 
-const GUEST_CRATES: &[&str] = &["apikey-auth", "on-behalf-graph", "faulty-auth"];
+impl Guests {
+    /// The component built from guest crate `krate` (one of [`GUEST_CRATES`]).
+    pub fn path(&self, krate: &str) -> PathBuf {
+        assert!(
+            GUEST_CRATES.contains(&krate),
+            "{krate} is not a guest crate the tests build"
+        );
+        self.out.join(format!("{}.wasm", krate.replace('-', "_")))
+    }
+}
+
+/// Every guest crate the tests build.
+pub const GUEST_CRATES: &[&str] = &[
+    "apikey-auth",
+    "on-behalf-graph",
+    "faulty-auth",
+    "tagged-auth-a",
+    "tagged-auth-b",
+    "tagged-graph-a",
+    "tagged-graph-b",
+];
 
 /// Where guest builds go: their own target dir, so that building them from
 /// inside `cargo test` never waits on the outer cargo's lock.
@@ -66,6 +87,7 @@ pub fn guests() -> &'static Guests {
             apikey_auth: out.join("apikey_auth.wasm"),
             on_behalf_graph: out.join("on_behalf_graph.wasm"),
             faulty_auth: out.join("faulty_auth.wasm"),
+            out,
         }
     })
 }
@@ -130,6 +152,8 @@ pub fn standard_config(extra_auth: Option<Value>) -> Value {
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// Reload status updates (one per recheck).
+    pub status: tokio::sync::watch::Receiver<std::sync::Arc<wasmgate::reload::Status>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -146,6 +170,7 @@ impl Server {
 
     /// Serves an already built app.
     pub async fn serve(app: wasmgate::App) -> Server {
+        let status = app.status();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -154,6 +179,7 @@ impl Server {
         }));
         Server {
             url,
+            status,
             stop: Some(tx),
             task: Some(task),
         }
@@ -220,4 +246,35 @@ pub fn masked(token: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i + 4 < n { '*' } else { c })
         .collect()
+}
+
+/// Waits (on the reload status channel, no polling) until `done` holds for
+/// the latest status; panics with `what` after 20 s.
+pub async fn wait_status(
+    rx: &mut tokio::sync::watch::Receiver<std::sync::Arc<wasmgate::reload::Status>>,
+    what: &str,
+    done: impl Fn(&wasmgate::reload::Status) -> bool,
+) -> std::sync::Arc<wasmgate::reload::Status> {
+    let wait = async {
+        loop {
+            let status = rx.borrow_and_update().clone();
+            if done(&status) {
+                return status;
+            }
+            rx.changed().await.expect("the reloader is gone");
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), wait)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "timed out waiting for: {what}; last status: {:?}",
+                rx.borrow()
+            )
+        })
+}
+
+/// The sha256 the server reports for some bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    wasmgate::plugin::sha256_hex(bytes)
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::reload::ModuleStatus;
 use crate::storage::timestamp;
 
 /// `GET /ok`.
@@ -12,20 +13,15 @@ pub async fn ok() -> Json<Value> {
     Json(json!({"ok": true, "services": {}}))
 }
 
-/// `GET /info`: LangGraph's fields, plus `wasmgate.modules` (path, sha256,
-/// loaded_at of every module).
+/// `GET /info`: LangGraph's fields, plus `wasmgate`: for the config file and
+/// every module, its path, the sha256 serving now, when it was loaded, how
+/// many reloads took over, and the last refused version.
 pub async fn info(State(state): State<AppState>) -> Json<Value> {
-    let modules: Vec<Value> = state
+    let status = state.status.borrow().clone();
+    let modules: Vec<Value> = status
         .modules
         .iter()
-        .map(|(role, m)| {
-            json!({
-                "role": role,
-                "path": m.path.display().to_string(),
-                "sha256": m.sha256,
-                "loaded_at": timestamp(&m.loaded_at),
-            })
-        })
+        .map(|(role, m)| module_json(role, m))
         .collect();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -44,6 +40,25 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
             "revision_id": null,
             "tenant_id": null,
         },
-        "wasmgate": {"modules": modules},
+        "wasmgate": {
+            "config": module_json("config", &status.config),
+            "modules": modules,
+            "rechecks": status.generation,
+        },
     }))
+}
+
+fn module_json(role: &str, m: &ModuleStatus) -> Value {
+    json!({
+        "role": role,
+        "path": m.path.display().to_string(),
+        "sha256": m.sha256,
+        "loaded_at": m.loaded_at.as_ref().map(timestamp),
+        "reloads": m.reloads,
+        "last_error": m.last_error.as_ref().map(|e| json!({
+            "message": e.message,
+            "sha256": e.sha256,
+            "at": timestamp(&e.at),
+        })),
+    })
 }

@@ -1,5 +1,7 @@
 //! Runs: `POST /threads/{thread_id}/runs/wait` and `POST /runs/wait`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +15,8 @@ use super::{ApiError, Json, parse_id, strip_reserved_metadata};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::graph::{RunResult, RunSpec, execute};
+use crate::plugin::GraphModule;
+use crate::reload::Live;
 use crate::storage::{Assistant, StorageError, system_assistant_id};
 
 #[derive(Deserialize)]
@@ -48,11 +52,16 @@ enum OnCompletion {
 
 const NOT_FOUND: &str = "Thread or assistant not found.";
 
-/// Resolves `assistant_id`: a UUID, or a graph name meaning its system assistant.
-async fn resolve_assistant(state: &AppState, raw: &str) -> Result<Assistant, ApiError> {
+/// Resolves `assistant_id` (a UUID, or a graph name meaning its system
+/// assistant) and its graph, from the live set the request started with.
+async fn resolve_assistant(
+    state: &AppState,
+    live: &Live,
+    raw: &str,
+) -> Result<(Assistant, Arc<GraphModule>), ApiError> {
     let id = match Uuid::parse_str(raw) {
         Ok(id) => id,
-        Err(_) if state.graphs.contains_key(raw) => system_assistant_id(raw),
+        Err(_) if live.graphs.contains_key(raw) => system_assistant_id(raw),
         Err(_) => return Err(ApiError::not_found(NOT_FOUND)),
     };
     let assistant = state
@@ -60,13 +69,13 @@ async fn resolve_assistant(state: &AppState, raw: &str) -> Result<Assistant, Api
         .get_assistant(id)
         .await?
         .ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
-    if !state.graphs.contains_key(&assistant.graph_id) {
+    let Some(graph) = live.graphs.get(&assistant.graph_id).cloned() else {
         return Err(ApiError::not_found(format!(
             "Graph '{}' not found",
             assistant.graph_id
         )));
-    }
-    Ok(assistant)
+    };
+    Ok((assistant, graph))
 }
 
 fn validate(body: &RunCreate) -> Result<(), ApiError> {
@@ -151,7 +160,8 @@ pub async fn wait_stateful(
 ) -> Result<Response, ApiError> {
     let thread_id = parse_id("thread", &thread_id)?;
     validate(&body)?;
-    let assistant = resolve_assistant(&state, &body.assistant_id).await?;
+    let live = state.live.load_full();
+    let (assistant, graph) = resolve_assistant(&state, &live, &body.assistant_id).await?;
     let _turn = state.thread_locks.of(thread_id).lock().await;
     if state.storage.get_thread(thread_id).await?.is_none() {
         if body.if_not_exists != Some(IfNotExists::Create) {
@@ -168,7 +178,6 @@ pub async fn wait_stateful(
             Err(e) => return Err(e.into()),
         }
     }
-    let graph = state.graphs[&assistant.graph_id].clone();
     let spec = spec(body, assistant, thread_id, caller, &headers);
     let run_id = spec.run_id;
     let (_run, result) = execute(&state.storage, &graph, spec).await?;
@@ -184,7 +193,8 @@ pub async fn wait_stateless(
     Json(body): Json<RunCreate>,
 ) -> Result<Response, ApiError> {
     validate(&body)?;
-    let assistant = resolve_assistant(&state, &body.assistant_id).await?;
+    let live = state.live.load_full();
+    let (assistant, graph) = resolve_assistant(&state, &live, &body.assistant_id).await?;
     let thread_id = Uuid::now_v7();
     let mut metadata = body.metadata.clone();
     strip_reserved_metadata(&mut metadata);
@@ -193,7 +203,6 @@ pub async fn wait_stateless(
         .create_thread(&new_thread(thread_id, metadata))
         .await?;
     let keep = body.on_completion == Some(OnCompletion::Keep);
-    let graph = state.graphs[&assistant.graph_id].clone();
     let spec = spec(body, assistant, thread_id, caller, &headers);
     let run_id = spec.run_id;
     let outcome = execute(&state.storage, &graph, spec).await;

@@ -148,27 +148,40 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = AuthResult> + Send + 'a>>;
 }
 
-/// The WebAssembly authentication handler.
-pub struct WasmAuthenticator(pub AuthModule);
+/// Authenticates with a WebAssembly handler: the call, normalisation, and
+/// the fault log.
+pub async fn authenticate_wasm(module: &AuthModule, request: &AuthRequest) -> AuthResult {
+    let result = match module.authenticate(request).await {
+        Ok(Ok(user)) => normalize(user).map(Ok),
+        Ok(Err(denial)) => Ok(Err(denial)),
+        Err(fault) => Err(fault),
+    };
+    if let Err(fault) = &result {
+        crate::plugin::log_fault(module.info(), "authentication handler", fault);
+    }
+    result
+}
+
+/// The WebAssembly authentication handler as an [`Authenticator`].
+pub struct WasmAuthenticator(pub Arc<AuthModule>);
 
 impl Authenticator for WasmAuthenticator {
     fn authenticate<'a>(
         &'a self,
         request: &'a AuthRequest,
     ) -> Pin<Box<dyn Future<Output = AuthResult> + Send + 'a>> {
-        Box::pin(async move {
-            let result = self.0.authenticate(request).await;
-            let result = match result {
-                Ok(Ok(user)) => normalize(user).map(Ok),
-                Ok(Err(denial)) => Ok(Err(denial)),
-                Err(fault) => Err(fault),
-            };
-            if let Err(fault) = &result {
-                crate::plugin::log_fault(self.0.info(), "authentication handler", fault);
-            }
-            result
-        })
+        Box::pin(authenticate_wasm(&self.0, request))
     }
+}
+
+/// What the middleware needs: the live modules, or a fixed authenticator
+/// that replaces them (benchmarks).
+#[derive(Clone)]
+pub struct AuthLayer {
+    /// The live modules.
+    pub live: Arc<arc_swap::ArcSwap<crate::reload::Live>>,
+    /// Used instead of the live handler when set.
+    pub fixed: Option<Arc<dyn Authenticator>>,
 }
 
 /// Paths that skip authentication (spec §2.1).
@@ -178,14 +191,16 @@ pub fn is_public(path: &str) -> bool {
 
 /// The authentication middleware.
 pub async fn authenticate(
-    State(auth): State<Option<Arc<dyn Authenticator>>>,
+    State(layer): State<AuthLayer>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(auth) = auth else {
+    // One snapshot per request: the handler it starts with is the one it uses.
+    let live = layer.live.load_full();
+    if layer.fixed.is_none() && live.auth.is_none() {
         request.extensions_mut().insert(Caller(None));
         return next.run(request).await;
-    };
+    }
     if is_public(request.uri().path()) {
         return next.run(request).await;
     }
@@ -199,7 +214,12 @@ pub async fn authenticate(
             .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
             .collect(),
     };
-    match auth.authenticate(&auth_request).await {
+    let result = match (&layer.fixed, &live.auth) {
+        (Some(fixed), _) => fixed.authenticate(&auth_request).await,
+        (None, Some(module)) => authenticate_wasm(module, &auth_request).await,
+        (None, None) => unreachable!("checked above"),
+    };
+    match result {
         Ok(Ok(user)) => {
             request
                 .extensions_mut()

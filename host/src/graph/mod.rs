@@ -5,9 +5,6 @@
 //! to the guest.** What is stored in the run's `kwargs` carries the public
 //! user view.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -15,9 +12,6 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::plugin::{Fault, GraphModule, RunRequest};
 use crate::storage::{Assistant, Run, Storage, StorageError};
-
-/// Loaded graphs by id.
-pub type Graphs = Arc<BTreeMap<String, Arc<GraphModule>>>;
 
 /// Runs on one thread are serialised (LangGraph's default `enqueue`
 /// strategy). Threads map onto a fixed set of locks by hash: two threads may
@@ -260,6 +254,8 @@ pub async fn execute(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::auth::AuthUser;
 

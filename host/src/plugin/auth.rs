@@ -139,4 +139,22 @@ impl AuthModule {
             }),
         })
     }
+
+    /// Proves a freshly loaded handler works before it takes over: one call
+    /// with a synthetic request on a fresh instance. A refusal is fine; a
+    /// fault (trap, deadline, memory) means the module must not serve.
+    pub async fn canary(&self) -> Result<(), Fault> {
+        let request = AuthRequest {
+            method: "GET".into(),
+            path: "/__wasmgate/canary".into(),
+            query: String::new(),
+            headers: vec![("user-agent".into(), b"wasmgate-canary".to_vec())],
+        };
+        self.authenticate(&request).await.map(|_| ())
+    }
+
+    /// The settings and limits it was loaded with.
+    pub fn config(&self) -> (&Arc<BTreeMap<String, String>>, Limits) {
+        (&self.settings, self.limits)
+    }
 }

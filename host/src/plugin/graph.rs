@@ -97,4 +97,22 @@ impl GraphModule {
             events,
         })
     }
+
+    /// Proves a freshly loaded graph instantiates before it takes over (a
+    /// run is not attempted: it may be long or have effects).
+    pub async fn canary(&self) -> Result<(), Fault> {
+        let _permit = self.runtime.permit()?;
+        let limits = self.limits;
+        let mut store = self.runtime.store(self.settings.clone(), limits);
+        let pre = &self.pre;
+        guarded(&self.info, limits, &mut store, async |store| {
+            pre.instantiate_async(&mut *store).await.map(|_| ())
+        })
+        .await
+    }
+
+    /// The settings and limits it was loaded with.
+    pub fn config(&self) -> (&Arc<BTreeMap<String, String>>, Limits) {
+        (&self.settings, self.limits)
+    }
 }

@@ -16,6 +16,7 @@
 
 pub mod auth;
 mod bindings;
+mod cache;
 pub mod graph;
 mod state;
 
@@ -133,6 +134,8 @@ pub struct ModuleInfo {
 pub struct RuntimeOptions {
     /// Bound on instances alive at once (the `wasmgate.max_concurrency` key).
     pub max_concurrency: usize,
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The process-wide engine, linkers and concurrency bound.
@@ -147,6 +150,7 @@ struct Inner {
     graph_linker: Linker<HostState>,
     permits: Arc<Semaphore>,
     pooling: bool,
+    cache: Option<cache::ArtifactCache>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -220,6 +224,10 @@ impl Runtime {
                 })?;
         }
 
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .map(|dir| cache::ArtifactCache::new(dir, &engine));
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
@@ -227,6 +235,7 @@ impl Runtime {
                 graph_linker,
                 permits: Arc::new(Semaphore::new(options.max_concurrency)),
                 pooling,
+                cache,
                 stop_ticker,
             }),
         })
@@ -237,26 +246,46 @@ impl Runtime {
         self.inner.pooling
     }
 
-    /// Compiles an authentication handler off the request path.
+    /// Reads, compiles (or fetches from the cache) and links an
+    /// authentication handler, off the request path.
     pub async fn load_auth(&self, module: &ModuleConfig) -> Result<AuthModule, LoadError> {
-        let (component, info) = self.compile(&module.path).await?;
+        let bytes = read_module(&module.path).await?;
+        self.load_auth_bytes(module, bytes).await
+    }
+
+    /// [`Runtime::load_auth`] for bytes already read.
+    pub async fn load_auth_bytes(
+        &self,
+        module: &ModuleConfig,
+        bytes: Vec<u8>,
+    ) -> Result<AuthModule, LoadError> {
+        let (component, info) = self.compile(&module.path, bytes).await?;
         AuthModule::link(self.clone(), component, info, module)
     }
 
-    /// Compiles a graph off the request path.
+    /// Reads, compiles (or fetches from the cache) and links a graph, off the
+    /// request path.
     pub async fn load_graph(&self, module: &ModuleConfig) -> Result<GraphModule, LoadError> {
-        let (component, info) = self.compile(&module.path).await?;
+        let bytes = read_module(&module.path).await?;
+        self.load_graph_bytes(module, bytes).await
+    }
+
+    /// [`Runtime::load_graph`] for bytes already read.
+    pub async fn load_graph_bytes(
+        &self,
+        module: &ModuleConfig,
+        bytes: Vec<u8>,
+    ) -> Result<GraphModule, LoadError> {
+        let (component, info) = self.compile(&module.path, bytes).await?;
         GraphModule::link(self.clone(), component, info, module)
     }
 
-    async fn compile(&self, path: &Path) -> Result<(Component, ModuleInfo), LoadError> {
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|source| LoadError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let sha256 = hex(&Sha256::digest(&bytes));
+    async fn compile(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<(Component, ModuleInfo), LoadError> {
+        let sha256 = sha256_hex(&bytes);
         if let Some(reason) = not_a_component(&bytes) {
             return Err(LoadError::NotComponent {
                 path: path.to_path_buf(),
@@ -265,20 +294,31 @@ impl Runtime {
             });
         }
         let engine = self.inner.engine.clone();
+        let cache = self.inner.cache.clone();
         let started = Instant::now();
-        let component =
-            tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
-                .await
-                .expect("compile task panicked")
-                .map_err(|err| LoadError::Compile {
-                    path: path.to_path_buf(),
-                    sha256: sha256.clone(),
-                    reason: format!("{err:#}"),
-                })?;
+        let key = sha256.clone();
+        let (component, cached) = tokio::task::spawn_blocking(move || {
+            if let Some(component) = cache.as_ref().and_then(|c| c.get(&engine, &key)) {
+                return Ok((component, true));
+            }
+            let component = Component::from_binary(&engine, &bytes)?;
+            if let Some(cache) = &cache {
+                cache.put(&key, &component);
+            }
+            Ok::<_, wasmtime::Error>((component, false))
+        })
+        .await
+        .expect("compile task panicked")
+        .map_err(|err| LoadError::Compile {
+            path: path.to_path_buf(),
+            sha256: sha256.clone(),
+            reason: format!("{err:#}"),
+        })?;
         tracing::info!(
             module = %path.display(),
             sha256 = %sha256,
-            compile_ms = started.elapsed().as_millis() as u64,
+            cached,
+            ms = started.elapsed().as_millis() as u64,
             "compiled module"
         );
         Ok((
@@ -389,6 +429,21 @@ fn not_a_component(bytes: &[u8]) -> Option<String> {
         ),
         _ => Some("unknown WebAssembly version or layer".into()),
     }
+}
+
+/// Reads a module file.
+pub async fn read_module(path: &Path) -> Result<Vec<u8>, LoadError> {
+    tokio::fs::read(path)
+        .await
+        .map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Hex sha256 of some bytes: how modules are identified everywhere.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {
