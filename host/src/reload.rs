@@ -420,10 +420,10 @@ async fn reconcile<M: Reloadable>(
         }
     };
     let sha = sha256_hex(&bytes);
-    if let Some(cur) = current {
-        if cur.info().sha256 == sha && cur.info().path == config.path && cur.same_config(config) {
-            return Some(cur.clone());
-        }
+    if let Some(cur) = current
+        .filter(|c| c.info().sha256 == sha && c.info().path == config.path && c.same_config(config))
+    {
+        return Some(cur.clone());
     }
     if current.is_none()
         && entry

@@ -215,11 +215,12 @@ async fn main() {
     println!("wasmgate auth benchmark (example handler: examples/apikey-auth)");
     let runtime = Runtime::new(&RuntimeOptions {
         max_concurrency: 256,
+        cache_dir: None,
     })
     .unwrap();
     println!("  pooling allocator: {}", runtime.is_pooling());
     let module = runtime.load_auth(&auth_cfg.module).await.unwrap();
-    let wasm = WasmAuthenticator(module);
+    let wasm = WasmAuthenticator(Arc::new(module));
     let native = NativeApiKey {
         settings: auth_cfg.module.settings.clone(),
     };

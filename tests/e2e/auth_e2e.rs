@@ -216,8 +216,19 @@ async fn data_survives_a_restart_and_secrets_never_reach_storage() {
     server.stop().await;
 
     // Nothing in the database files holds a custom field's value.
-    for entry in std::fs::read_dir(project.data_dir()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+    let db_files: Vec<_> = std::fs::read_dir(project.data_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("wasmgate.sqlite3")
+        })
+        .collect();
+    assert!(!db_files.is_empty());
+    for path in db_files {
+        let bytes = std::fs::read(path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for key in ["alice-key", "bob-key"] {
             for field in ["github_token", "jira_token"] {
