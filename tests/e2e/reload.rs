@@ -99,6 +99,7 @@ async fn the_auth_module_is_replaced_60_times_under_load_without_a_failed_reques
     let a = read(&g.path("tagged-auth-a"));
     let b = read(&g.path("tagged-auth-b"));
     let wrong_exports = read(&g.path("tagged-graph-a"));
+    let ungranted = read(&g.path("ungranted-import"));
     let project = tagged_project();
     let auth_path = project.dir.path().join("auth.wasm");
     let mut server = Server::start(&project).await;
@@ -197,6 +198,7 @@ async fn the_auth_module_is_replaced_60_times_under_load_without_a_failed_reques
                     "wrong exports (a graph at the auth path)",
                     wrong_exports.clone(),
                 ),
+                ("an import wasmgate does not grant", ungranted.clone()),
             ] {
                 land(&auth_path, &bad, Landing::CopyOver);
                 let bad_sha = sha256(&bad);
@@ -209,6 +211,17 @@ async fn the_auth_module_is_replaced_60_times_under_load_without_a_failed_reques
                     Some(current.as_str()),
                     "{what} took over"
                 );
+                let message = &status.modules["auth"].last_error.as_ref().unwrap().message;
+                assert!(
+                    message.contains("auth.wasm") && message.contains(&bad_sha),
+                    "{message}"
+                );
+                if what.contains("grant") {
+                    assert!(
+                        message.contains("wasmgate-test:ungranted/backdoor"),
+                        "the refusal names the import: {message}"
+                    );
+                }
                 assert_eq!(
                     auth_tag(&c, &url).await,
                     tag,
@@ -240,13 +253,6 @@ async fn the_auth_module_is_replaced_60_times_under_load_without_a_failed_reques
         .clone();
     assert_eq!(auth["reloads"], 60, "{auth}");
     assert_eq!(auth["sha256"], Value::from(current));
-    assert!(
-        auth["last_error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("langgraph:auth/authenticator"),
-        "{auth}"
-    );
     server.stop().await;
 }
 
@@ -496,4 +502,26 @@ async fn the_compilation_cache_is_used_and_survives_corruption() {
     for (path, good) in entries.iter().zip(&good) {
         assert_eq!(&read(path), good, "{} was rewritten whole", path.display());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_importing_an_ungranted_capability_never_starts() {
+    let g = guests();
+    let project = Project::new(
+        Some(&g.path("ungranted-import")),
+        &g.path("tagged-graph-a"),
+        &json!({
+            "graphs": {"agent": "./agent.wasm"},
+            "auth": {"path": "./auth.wasm"},
+        }),
+    );
+    let config = wasmgate::config::load(&project.config_file()).unwrap();
+    let err = match wasmgate::App::build(&config, &project.data_dir()).await {
+        Ok(_) => panic!("a handler importing an ungranted capability was loaded"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains("auth.wasm") && err.contains("wasmgate-test:ungranted/backdoor"),
+        "{err}"
+    );
 }

@@ -51,6 +51,7 @@ pub const GUEST_CRATES: &[&str] = &[
     "tagged-auth-b",
     "tagged-graph-a",
     "tagged-graph-b",
+    "ungranted-import",
 ];
 
 /// Where guest builds go: their own target dir, so that building them from
