@@ -425,15 +425,6 @@ async fn reconcile<M: Reloadable>(
     {
         return Some(cur.clone());
     }
-    if current.is_none()
-        && entry
-            .last_error
-            .as_ref()
-            .is_some_and(|e| e.sha256.as_deref() == Some(sha.as_str()))
-    {
-        // Already refused these exact bytes; nothing new to try.
-        return None;
-    }
     let loaded = match M::load(runtime, config, bytes).await {
         Ok(m) => match m.canary().await {
             Ok(()) => Ok(m),
