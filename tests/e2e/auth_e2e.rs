@@ -265,3 +265,109 @@ async fn data_survives_a_restart_and_secrets_never_reach_storage() {
     assert_eq!(out2["turns"], 2);
     server.stop().await;
 }
+
+/// Parses an SSE body into (event, data) pairs.
+fn sse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\r\n\r\n")
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| {
+            let mut event = String::new();
+            let mut data = Value::Null;
+            for line in f.lines() {
+                if let Some(e) = line.strip_prefix("event: ") {
+                    event = e.to_string();
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str(d).unwrap();
+                }
+            }
+            (event, data)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_stream_as_server_sent_events_in_the_requested_modes() {
+    let project = project();
+    let server = Server::start(&project).await;
+    let c = client();
+    let (_, _, thread) = call(
+        &c,
+        &server.url,
+        "POST",
+        "/threads",
+        Some("alice-key"),
+        Some(json!({})),
+    )
+    .await;
+    let tid = thread["thread_id"].as_str().unwrap();
+    for (path, modes, want) in [
+        (
+            format!("/threads/{tid}/runs/stream"),
+            json!(["values", "custom"]),
+            vec!["metadata", "custom", "values"],
+        ),
+        (
+            format!("/threads/{tid}/runs/stream"),
+            json!("values"),
+            vec!["metadata", "values"],
+        ),
+        (
+            "/runs/stream".to_string(),
+            json!(["custom"]),
+            vec!["metadata", "custom"],
+        ),
+    ] {
+        let resp = c
+            .post(format!("{}{path}", server.url))
+            .header("x-api-key", "alice-key")
+            .json(
+                &json!({"assistant_id": "agent", "input": {"messages": []}, "stream_mode": modes}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.ends_with("/stream"), "{location}");
+        let events = sse_events(&resp.text().await.unwrap());
+        let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+        assert_eq!(names, want, "{path} {modes}");
+        let run_id = events[0].1["run_id"].as_str().unwrap();
+        assert!(location.contains(run_id), "{location}");
+        for (event, data) in &events[1..] {
+            assert_eq!(data["acting_as"], "alice", "{event}: {data}");
+            if event == "values" {
+                assert_eq!(
+                    data["github_token"],
+                    masked(&token("alice-key", "github_token"))
+                );
+            }
+        }
+    }
+    // Errors before the run exists are plain JSON statuses.
+    let (status, _, body) = call(
+        &c,
+        &server.url,
+        "POST",
+        "/runs/stream",
+        Some("alice-key"),
+        Some(json!({"assistant_id": "nope"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"detail": "Thread or assistant not found."}))
+    );
+    let (status, _, _) = call(
+        &c,
+        &server.url,
+        "POST",
+        "/runs/stream",
+        None,
+        Some(json!({"assistant_id": "agent"})),
+    )
+    .await;
+    assert_eq!(status, 401);
+    server.stop().await;
+}

@@ -47,6 +47,16 @@ async def main(url: str, alice_mask: str, bob_mask: str) -> None:
     else:
         raise AssertionError("a bad key was accepted")
 
+    # Streaming: metadata first, then the requested modes.
+    events = []
+    async for part in alice.runs.stream(
+        thread["thread_id"], "agent", input={"messages": []}, stream_mode=["values", "custom"]
+    ):
+        events.append((part.event, part.data))
+    assert [e for e, _ in events] == ["metadata", "custom", "values"], events
+    assert events[1][1] == {"acting_as": "alice"}, events
+    assert events[2][1]["turns"] == 2, events
+
     # The sync client works the same way.
     sync = get_sync_client(url=url, api_key="alice-key")
     t2 = sync.threads.create()

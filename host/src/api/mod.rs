@@ -183,7 +183,12 @@ pub fn routes() -> Router<AppState> {
         .route("/threads", post(threads::create))
         .route("/threads/{thread_id}", get(threads::get_one))
         .route("/threads/{thread_id}/runs/wait", post(runs::wait_stateful))
+        .route(
+            "/threads/{thread_id}/runs/stream",
+            post(runs::stream_stateful),
+        )
         .route("/runs/wait", post(runs::wait_stateless))
+        .route("/runs/stream", post(runs::stream_stateless))
         .fallback(|| async { ApiError::not_found("Not Found") })
 }
 

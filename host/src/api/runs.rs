@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json as AxumJson};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use tokio_stream::StreamExt as _;
 use uuid::Uuid;
 
 use super::threads::new_thread;
@@ -135,11 +136,7 @@ fn wait_response(result: RunResult, location: Option<(Uuid, Uuid)>, stateless: b
     };
     let mut response = AxumJson(body).into_response();
     if let Some((thread_id, run_id)) = location {
-        let base = if stateless {
-            format!("/runs/{run_id}")
-        } else {
-            format!("/threads/{thread_id}/runs/{run_id}")
-        };
+        let base = base_location(stateless, thread_id, run_id);
         if let Ok(v) = HeaderValue::try_from(base.clone()) {
             response.headers_mut().insert(header::CONTENT_LOCATION, v);
         }
@@ -148,6 +145,96 @@ fn wait_response(result: RunResult, location: Option<(Uuid, Uuid)>, stateless: b
         }
     }
     response
+}
+
+/// A run ready to execute, holding its thread's turn.
+struct Prepared {
+    spec: RunSpec,
+    graph: Arc<GraphModule>,
+    turn: tokio::sync::OwnedMutexGuard<()>,
+    /// A stateless run's temporary thread, deleted afterwards unless kept.
+    delete_after: bool,
+    stateless: bool,
+}
+
+/// Validates a run request and sets up its thread. `thread_id: None` is a
+/// stateless run on a temporary thread.
+async fn prepare(
+    state: &AppState,
+    caller: Caller,
+    thread_id: Option<Uuid>,
+    headers: &HeaderMap,
+    body: RunCreate,
+) -> Result<Prepared, ApiError> {
+    validate(&body)?;
+    // One snapshot: the run executes on the graph version it resolved here.
+    let live = state.live.load_full();
+    let (assistant, graph) = resolve_assistant(state, &live, &body.assistant_id).await?;
+    let mut metadata = body.metadata.clone();
+    strip_reserved_metadata(&mut metadata);
+    let stateless = thread_id.is_none();
+    let (thread_id, turn, delete_after) = match thread_id {
+        Some(thread_id) => {
+            let turn = state.thread_locks.turn(thread_id).await;
+            if state.storage.get_thread(thread_id).await?.is_none() {
+                if body.if_not_exists != Some(IfNotExists::Create) {
+                    return Err(ApiError::not_found(NOT_FOUND));
+                }
+                match state
+                    .storage
+                    .create_thread(&new_thread(thread_id, metadata))
+                    .await
+                {
+                    Ok(()) | Err(StorageError::Conflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            (thread_id, turn, false)
+        }
+        None => {
+            let thread_id = Uuid::now_v7();
+            let turn = state.thread_locks.turn(thread_id).await;
+            state
+                .storage
+                .create_thread(&new_thread(thread_id, metadata))
+                .await?;
+            (
+                thread_id,
+                turn,
+                body.on_completion != Some(OnCompletion::Keep),
+            )
+        }
+    };
+    Ok(Prepared {
+        spec: spec(body, assistant, thread_id, caller, headers),
+        graph,
+        turn,
+        delete_after,
+        stateless,
+    })
+}
+
+/// Executes a prepared run, then releases its thread (deleting a temporary one).
+async fn run(
+    state: &AppState,
+    prepared: Prepared,
+    events: Option<crate::plugin::EventSink>,
+) -> Result<RunResult, StorageError> {
+    let thread_id = prepared.spec.thread_id;
+    let outcome = execute(&state.storage, &prepared.graph, prepared.spec, events).await;
+    if prepared.delete_after {
+        state.storage.delete_thread(thread_id).await?;
+    }
+    drop(prepared.turn);
+    outcome.map(|(_, result)| result)
+}
+
+fn base_location(stateless: bool, thread_id: Uuid, run_id: Uuid) -> String {
+    if stateless {
+        format!("/runs/{run_id}")
+    } else {
+        format!("/threads/{thread_id}/runs/{run_id}")
+    }
 }
 
 /// `POST /threads/{thread_id}/runs/wait`.
@@ -159,28 +246,9 @@ pub async fn wait_stateful(
     Json(body): Json<RunCreate>,
 ) -> Result<Response, ApiError> {
     let thread_id = parse_id("thread", &thread_id)?;
-    validate(&body)?;
-    let live = state.live.load_full();
-    let (assistant, graph) = resolve_assistant(&state, &live, &body.assistant_id).await?;
-    let _turn = state.thread_locks.of(thread_id).lock().await;
-    if state.storage.get_thread(thread_id).await?.is_none() {
-        if body.if_not_exists != Some(IfNotExists::Create) {
-            return Err(ApiError::not_found(NOT_FOUND));
-        }
-        let mut metadata = body.metadata.clone();
-        strip_reserved_metadata(&mut metadata);
-        match state
-            .storage
-            .create_thread(&new_thread(thread_id, metadata))
-            .await
-        {
-            Ok(()) | Err(StorageError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let spec = spec(body, assistant, thread_id, caller, &headers);
-    let run_id = spec.run_id;
-    let (_run, result) = execute(&state.storage, &graph, spec).await?;
+    let prepared = prepare(&state, caller, Some(thread_id), &headers, body).await?;
+    let run_id = prepared.spec.run_id;
+    let result = run(&state, prepared, None).await?;
     Ok(wait_response(result, Some((thread_id, run_id)), false))
 }
 
@@ -192,23 +260,138 @@ pub async fn wait_stateless(
     headers: HeaderMap,
     Json(body): Json<RunCreate>,
 ) -> Result<Response, ApiError> {
-    validate(&body)?;
-    let live = state.live.load_full();
-    let (assistant, graph) = resolve_assistant(&state, &live, &body.assistant_id).await?;
-    let thread_id = Uuid::now_v7();
-    let mut metadata = body.metadata.clone();
-    strip_reserved_metadata(&mut metadata);
-    state
-        .storage
-        .create_thread(&new_thread(thread_id, metadata))
-        .await?;
-    let keep = body.on_completion == Some(OnCompletion::Keep);
-    let spec = spec(body, assistant, thread_id, caller, &headers);
-    let run_id = spec.run_id;
-    let outcome = execute(&state.storage, &graph, spec).await;
-    if !keep {
-        state.storage.delete_thread(thread_id).await?;
-    }
-    let (_run, result) = outcome?;
+    let prepared = prepare(&state, caller, None, &headers, body).await?;
+    let (thread_id, run_id) = (prepared.spec.thread_id, prepared.spec.run_id);
+    let result = run(&state, prepared, None).await?;
     Ok(wait_response(result, Some((thread_id, run_id)), true))
+}
+
+/// `POST /threads/{thread_id}/runs/stream`.
+pub async fn stream_stateful(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(thread_id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<RunCreate>,
+) -> Result<Response, ApiError> {
+    let thread_id = parse_id("thread", &thread_id)?;
+    let prepared = prepare(&state, caller, Some(thread_id), &headers, body).await?;
+    Ok(stream_response(state, prepared))
+}
+
+/// `POST /runs/stream`: a streamed run on a temporary thread.
+pub async fn stream_stateless(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    Json(body): Json<RunCreate>,
+) -> Result<Response, ApiError> {
+    let prepared = prepare(&state, caller, None, &headers, body).await?;
+    Ok(stream_response(state, prepared))
+}
+
+/// One SSE frame as LangGraph writes it.
+fn frame(event: &str, data: &Value) -> bytes::Bytes {
+    bytes::Bytes::from(format!("event: {event}\r\ndata: {data}\r\n\r\n"))
+}
+
+/// The stream modes a run asked for (`messages-tuple` arrives as `messages`).
+fn requested_modes(stream_mode: &Value) -> Vec<String> {
+    let modes: Vec<String> = match stream_mode {
+        Value::String(m) => vec![m.clone()],
+        Value::Array(ms) => ms
+            .iter()
+            .filter_map(|m| m.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    };
+    let modes: Vec<String> = modes
+        .into_iter()
+        .map(|m| {
+            if m == "messages-tuple" {
+                "messages".into()
+            } else {
+                m
+            }
+        })
+        .collect();
+    if modes.is_empty() {
+        vec!["values".into()]
+    } else {
+        modes
+    }
+}
+
+/// Runs in a task that outlives the request if the client goes away
+/// (`on_disconnect: continue`), streaming `metadata`, the graph's events in
+/// the requested modes, then the final `values` or an `error`. There is no
+/// terminal event: the stream closes when the run ends, as in LangGraph.
+fn stream_response(state: AppState, prepared: Prepared) -> Response {
+    let (thread_id, run_id) = (prepared.spec.thread_id, prepared.spec.run_id);
+    let base = base_location(prepared.stateless, thread_id, run_id);
+    let modes = requested_modes(&prepared.spec.stream_mode);
+    let (out, frames) = tokio::sync::mpsc::unbounded_channel::<bytes::Bytes>();
+    tokio::spawn(async move {
+        let _ = out.send(frame("metadata", &json!({"run_id": run_id, "attempt": 1})));
+        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+        let forward = |mode: String, data: String| {
+            if !modes.contains(&mode) {
+                return;
+            }
+            match serde_json::from_str::<Value>(&data) {
+                Ok(v) => {
+                    let _ = out.send(frame(&mode, &v));
+                }
+                Err(_) => {
+                    tracing::warn!(%run_id, mode, "graph emitted an event that is not JSON; dropped")
+                }
+            }
+        };
+        let running = run(&state, prepared, Some(events_tx));
+        tokio::pin!(running);
+        let result = loop {
+            tokio::select! {
+                Some((mode, data)) = events.recv() => forward(mode, data),
+                result = &mut running => break result,
+            }
+        };
+        while let Ok((mode, data)) = events.try_recv() {
+            forward(mode, data);
+        }
+        let last = match result {
+            Ok(RunResult::Success(values)) => modes
+                .iter()
+                .any(|m| m == "values")
+                .then(|| frame("values", &values)),
+            Ok(RunResult::Error(error)) => Some(frame("error", &error)),
+            Err(e) => {
+                tracing::error!(%run_id, error = %e, "storage error during a streamed run");
+                Some(frame(
+                    "error",
+                    &json!({"error": "InternalError", "message": "An internal error occurred"}),
+                ))
+            }
+        };
+        if let Some(last) = last {
+            let _ = out.send(last);
+        }
+    });
+    let body = axum::body::Body::from_stream(
+        tokio_stream::wrappers::UnboundedReceiverStream::new(frames)
+            .map(Ok::<_, std::convert::Infallible>),
+    );
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::try_from(base.clone()) {
+        h.insert(header::CONTENT_LOCATION, v);
+    }
+    if let Ok(v) = HeaderValue::try_from(format!("{base}/stream")) {
+        h.insert(header::LOCATION, v);
+    }
+    response
 }

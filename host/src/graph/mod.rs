@@ -5,34 +5,39 @@
 //! to the guest.** What is stored in the run's `kwargs` carries the public
 //! user view.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::plugin::{Fault, GraphModule, RunRequest};
+use crate::plugin::{EventSink, Fault, GraphModule, RunRequest};
 use crate::storage::{Assistant, Run, Storage, StorageError};
 
 /// Runs on one thread are serialised (LangGraph's default `enqueue`
 /// strategy). Threads map onto a fixed set of locks by hash: two threads may
 /// share a lock, which only ever delays, never reorders, a run.
 pub struct ThreadLocks {
-    locks: Vec<tokio::sync::Mutex<()>>,
+    locks: Vec<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Default for ThreadLocks {
     fn default() -> Self {
         ThreadLocks {
-            locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
+            locks: (0..64)
+                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
+                .collect(),
         }
     }
 }
 
 impl ThreadLocks {
-    /// The lock of a thread.
-    pub fn of(&self, thread_id: Uuid) -> &tokio::sync::Mutex<()> {
+    /// Waits for a thread's turn; the run holds the guard (it may move into
+    /// a task that outlives the request, as a stream's run does).
+    pub async fn turn(&self, thread_id: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
         let n = (thread_id.as_u128() % self.locks.len() as u128) as usize;
-        &self.locks[n]
+        self.locks[n].clone().lock_owned().await
     }
 }
 
@@ -143,6 +148,7 @@ pub async fn execute(
     storage: &Storage,
     graph: &GraphModule,
     spec: RunSpec,
+    events: Option<EventSink>,
 ) -> Result<(Run, RunResult), StorageError> {
     let (guest_config, stored_config) = run_config(&spec);
     let now = Utc::now();
@@ -191,15 +197,18 @@ pub async fn execute(
         .and_then(|t| t.values)
         .unwrap_or_else(|| json!({}));
     let outcome = graph
-        .invoke(RunRequest {
-            input: spec.input.to_string(),
-            state: state.to_string(),
-            config: guest_config.to_string(),
-        })
+        .invoke(
+            RunRequest {
+                input: spec.input.to_string(),
+                state: state.to_string(),
+                config: guest_config.to_string(),
+            },
+            events,
+        )
         .await;
     let result = match outcome {
         Ok(outcome) => {
-            tracing::debug!(run_id = %spec.run_id, events = outcome.events.len(), "graph finished");
+            tracing::debug!(run_id = %spec.run_id, events = outcome.emitted, "graph finished");
             match outcome.result {
                 Ok(text) => match serde_json::from_str::<Value>(&text) {
                     Ok(values @ Value::Object(_)) => RunResult::Success(values),
@@ -254,8 +263,6 @@ pub async fn execute(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::auth::AuthUser;
 

@@ -26,9 +26,12 @@ pub struct RunRequest {
 pub struct GraphOutcome {
     /// `Ok(values JSON text)` or `Err((error type, message))` as the graph returned it.
     pub result: Result<String, (String, String)>,
-    /// Events emitted during the run, as (mode, JSON text).
-    pub events: Vec<(String, String)>,
+    /// How many events the run emitted.
+    pub emitted: usize,
 }
+
+/// Receives a run's events, as (mode, JSON text), while it runs.
+pub type EventSink = tokio::sync::mpsc::UnboundedSender<(String, String)>;
 
 /// A compiled, linked graph, ready to instantiate.
 pub struct GraphModule {
@@ -72,8 +75,12 @@ impl GraphModule {
         &self.info
     }
 
-    /// Runs the graph once on a fresh instance.
-    pub async fn invoke(&self, request: RunRequest) -> Result<GraphOutcome, Fault> {
+    /// Runs the graph once on a fresh instance; events it emits go to `events`.
+    pub async fn invoke(
+        &self,
+        request: RunRequest,
+        events: Option<EventSink>,
+    ) -> Result<GraphOutcome, Fault> {
         let _permit = self.runtime.permit()?;
         let request = wit::RunRequest {
             input: request.input,
@@ -82,6 +89,7 @@ impl GraphModule {
         };
         let limits = self.limits;
         let mut store = self.runtime.store(self.settings.clone(), limits);
+        store.data_mut().events = events;
         let pre = &self.pre;
         let result = guarded(&self.info, limits, &mut store, async |store| {
             let instance = pre.instantiate_async(&mut *store).await?;
@@ -91,10 +99,9 @@ impl GraphModule {
                 .await
         })
         .await?;
-        let events = std::mem::take(&mut store.data_mut().events);
         Ok(GraphOutcome {
             result: result.map_err(|e| (e.error, e.message)),
-            events,
+            emitted: store.data().emitted,
         })
     }
 

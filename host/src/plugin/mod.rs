@@ -36,7 +36,7 @@ use crate::config::{Limits, ModuleConfig};
 use state::HostState;
 
 pub use auth::{AuthModule, AuthRequest, Denial, GuestUser};
-pub use graph::{GraphModule, GraphOutcome, RunRequest};
+pub use graph::{EventSink, GraphModule, GraphOutcome, RunRequest};
 
 /// How often the epoch advances. Deadlines are enforced to this granularity,
 /// and a running guest yields to the async executor this often.

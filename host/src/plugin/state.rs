@@ -29,8 +29,10 @@ pub(crate) struct HostState {
     pub(crate) timed_out: bool,
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
-    /// Events emitted by a graph through `host.emit`.
-    pub(crate) events: Vec<(String, String)>,
+    /// Where events a graph emits through `host.emit` go, as they happen.
+    pub(crate) events: Option<tokio::sync::mpsc::UnboundedSender<(String, String)>>,
+    /// How many events this call emitted.
+    pub(crate) emitted: usize,
 }
 
 impl HostState {
@@ -60,7 +62,8 @@ impl HostState {
             timed_out: false,
             stdout,
             stderr,
-            events: Vec::new(),
+            events: None,
+            emitted: 0,
         }
     }
 
@@ -97,8 +100,13 @@ impl bindings::graph::langgraph::graph::host::Host for HostState {
         // Bound what a run can buffer: a graph that emits without end is
         // stopped by its deadline, but memory must not grow meanwhile.
         const MAX_EVENTS: usize = 10_000;
-        if self.events.len() < MAX_EVENTS {
-            self.events.push((mode, data));
+        self.emitted += 1;
+        // The receiver is gone when the client stopped listening; the run
+        // goes on regardless.
+        if self.emitted <= MAX_EVENTS
+            && let Some(events) = &self.events
+        {
+            let _ = events.send((mode, data));
         }
     }
 }
