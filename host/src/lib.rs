@@ -52,6 +52,7 @@ pub struct App {
     state: AppState,
     reloader: Arc<Reloader>,
     fixed_auth: Option<Arc<dyn Authenticator>>,
+    dev_mode: bool,
     watcher: Option<WatchHandle>,
     runtime: Runtime,
 }
@@ -93,6 +94,7 @@ impl App {
             },
             reloader,
             fixed_auth: None,
+            dev_mode: false,
             watcher: Some(watcher),
             runtime,
         })
@@ -101,6 +103,13 @@ impl App {
     /// Replaces the authenticator (benchmarks compare a native one).
     pub fn with_authenticator(mut self, auth: Arc<dyn Authenticator>) -> App {
         self.fixed_auth = Some(auth);
+        self
+    }
+
+    /// Development mode (`wasmgate dev`): trusts `x-auth-scheme: langsmith`
+    /// as LangGraph Studio's user unless `auth.disable_studio_auth` is set.
+    pub fn with_dev_mode(mut self, dev: bool) -> App {
+        self.dev_mode = dev;
         self
     }
 
@@ -128,6 +137,7 @@ impl App {
                 AuthLayer {
                     live: self.state.live.clone(),
                     fixed: self.fixed_auth.clone(),
+                    dev_mode: self.dev_mode,
                 },
                 auth::authenticate,
             ))

@@ -21,6 +21,10 @@ struct Cli {
 enum Command {
     /// Serve the API for the graphs and auth handler named in a langgraph.json.
     Serve(ServeArgs),
+    /// `serve` in development mode: also trusts LangGraph Studio's
+    /// `x-auth-scheme: langsmith` header (unless `auth.disable_studio_auth`).
+    /// Never expose it to untrusted clients.
+    Dev(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -50,7 +54,8 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(args, false).await,
+        Command::Dev(args) => serve(args, true).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -61,7 +66,7 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, dev: bool) -> anyhow::Result<()> {
     let config = wasmgate::config::load(&args.config)?;
     let data_dir = args.data_dir.unwrap_or_else(|| {
         args.config
@@ -69,7 +74,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(std::path::Path::new("."))
             .join(".wasmgate")
     });
-    let app = wasmgate::App::build(&config, &data_dir).await?;
+    let app = wasmgate::App::build(&config, &data_dir)
+        .await?
+        .with_dev_mode(dev);
+    if dev {
+        tracing::warn!(
+            "development mode: `x-auth-scheme: langsmith` authenticates as LangGraph Studio's user unless auth.disable_studio_auth is true; use `wasmgate serve` in production"
+        );
+    }
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
         .with_context(|| format!("invalid --host/--port: {}:{}", args.host, args.port))?;

@@ -175,6 +175,7 @@ impl Reloader {
         let auth = match &config.auth {
             Some(a) => {
                 let m = Arc::new(runtime.load_auth(&a.module).await?);
+                crate::auth::authz::log_coverage(&m, a.deny_uncovered);
                 status
                     .modules
                     .insert("auth".into(), loaded_status(m.info()));
@@ -292,6 +293,11 @@ impl Reloader {
             || graphs
                 .iter()
                 .any(|(id, m)| current.graphs.get(id).is_none_or(|c| !Arc::ptr_eq(c, m)));
+        if let (Some(new), Some(a)) = (&auth, &config.auth)
+            && (!same_ptr(&auth, &current.auth) || !Arc::ptr_eq(&config, &current.config))
+        {
+            crate::auth::authz::log_coverage(new, a.deny_uncovered);
+        }
         if changed {
             self.live.store(Arc::new(Live {
                 config,

@@ -52,6 +52,9 @@ pub const GUEST_CRATES: &[&str] = &[
     "tagged-graph-a",
     "tagged-graph-b",
     "ungranted-import",
+    "owner-scoping",
+    "authz-probe",
+    "whoami-graph",
 ];
 
 /// Where guest builds go: their own target dir, so that building them from
@@ -169,6 +172,16 @@ impl Server {
         Server::serve(app).await
     }
 
+    /// [`Server::start`] in development mode (`wasmgate dev`).
+    pub async fn start_dev(project: &Project) -> Server {
+        let config = wasmgate::config::load(&project.config_file()).expect("config loads");
+        let app = wasmgate::App::build(&config, &project.data_dir())
+            .await
+            .expect("app builds")
+            .with_dev_mode(true);
+        Server::serve(app).await
+    }
+
     /// Serves an already built app.
     pub async fn serve(app: wasmgate::App) -> Server {
         let status = app.status();
@@ -237,6 +250,33 @@ pub async fn call(
     let bytes = resp.bytes().await.unwrap();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, headers, body)
+}
+
+/// Sends `method path` with the given headers and optional JSON body; returns
+/// the status and the body parsed as JSON (or `Value::Null`).
+pub async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = client.request(method, format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.expect("request reaches the server");
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// The quickstart's masking rule: all but the last four characters become `*`.

@@ -14,28 +14,14 @@
 //! `401 {"detail": "Invalid API key"}` with `www-authenticate: ApiKey`. A missing or malformed
 //! `api_keys` setting fails closed: every request gets a 500.
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use wasmgate_guest::auth::{Handler, HttpError, Request, User, settings};
-
-/// One entry of the `api_keys` setting.
-#[derive(Debug, Deserialize)]
-struct ApiKey {
-    identity: String,
-    display_name: Option<String>,
-    is_authenticated: Option<bool>,
-    #[serde(default)]
-    permissions: Vec<String>,
-    /// Everything else (`github_token`, `jira_token`, ...) becomes a custom field.
-    #[serde(flatten)]
-    fields: Map<String, Value>,
-}
 
 struct ApiKeyAuth;
 
 impl Handler for ApiKeyAuth {
     fn authenticate(request: Request) -> Result<User, HttpError> {
-        // Parsed as plain JSON: only the matching entry is turned into an `ApiKey`.
+        // Parsed as plain JSON: only the matching entry is turned into a `User`.
         let keys = settings::json("api_keys")
             .map_err(|error| HttpError::new(500, format!("auth handler misconfigured: {error}")))?;
         authenticate_with(&request, keys)
@@ -49,22 +35,14 @@ fn authenticate_with(request: &Request, mut keys: Map<String, Value>) -> Result<
     let Some(entry) = request.api_key().and_then(|key| keys.remove(key)) else {
         return Err(HttpError::unauthorized("Invalid API key").header("www-authenticate", "ApiKey"));
     };
-    let entry: ApiKey = serde_json::from_value(entry).map_err(|error| {
+    // `identity`, `display_name`, `is_authenticated`, `permissions`; every other key of the
+    // entry (`github_token`, `jira_token`, ...) becomes a custom field.
+    User::from_json(entry).map_err(|error| {
         HttpError::new(
             500,
             format!("auth handler misconfigured: an `api_keys` entry is not a user: {error}"),
         )
-    })?;
-    let mut user = User::new(entry.identity)
-        .permissions(entry.permissions)
-        .fields(entry.fields);
-    if let Some(name) = entry.display_name {
-        user = user.display_name(name);
-    }
-    if let Some(authenticated) = entry.is_authenticated {
-        user = user.authenticated(authenticated);
-    }
-    Ok(user)
+    })
 }
 
 #[cfg(test)]
@@ -101,6 +79,20 @@ mod tests {
         let bob = authenticate_with(&request, keys()).unwrap().to_json();
         assert_eq!(bob["permissions"], json!([]));
         assert_eq!(bob["display_name"], "bob");
+    }
+
+    #[test]
+    fn malformed_entry_fails_closed_without_quoting_it() {
+        let mut keys = keys();
+        keys.insert(
+            "k".into(),
+            json!({"identity": "eve", "permissions": "ghp_secret"}),
+        );
+        let request = Request::new("GET", "/threads").with_header("x-api-key", "k");
+        let error = authenticate_with(&request, keys).unwrap_err();
+        assert_eq!(error.status(), 500);
+        assert!(error.detail().contains("`permissions`"), "{error}");
+        assert!(!error.detail().contains("ghp_secret"), "{error}");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The user a handler returns.
 
+use core::fmt;
+
 use serde_json::{Map, Value};
 
 use super::wit;
@@ -122,6 +124,60 @@ impl User {
         self
     }
 
+    /// A user described by a JSON object, e.g. one entry of an `api_keys` setting:
+    /// `identity` (a string, required), `display_name` (a string or `null`),
+    /// `is_authenticated` (a boolean or `null`), `permissions` (an array of strings, default
+    /// none), and every other key as a custom field. The inverse of [`to_json`](Self::to_json).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wasmgate_guest::auth::User;
+    ///
+    /// let user = User::from_json(json!({"identity": "alice", "github_token": "ghp_a"}))?;
+    /// assert_eq!(user.identity(), "alice");
+    /// assert_eq!(user.custom_fields()["github_token"], "ghp_a");
+    /// assert!(User::from_json(json!({"identity": 7})).is_err());
+    /// # Ok::<(), wasmgate_guest::auth::InvalidUser>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// If `value` is not an object or a reserved key has the wrong type. The error names the
+    /// key and never quotes a value, so it may go into a response detail.
+    pub fn from_json(value: Value) -> Result<Self, InvalidUser> {
+        let Value::Object(mut fields) = value else {
+            return Err(InvalidUser { field: None });
+        };
+        let invalid = |field| InvalidUser { field: Some(field) };
+        let Some(Value::String(identity)) = fields.remove("identity") else {
+            return Err(invalid("identity"));
+        };
+        let mut user = Self::new(identity);
+        match fields.remove("display_name") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) => user.display_name = Some(name),
+            Some(_) => return Err(invalid("display_name")),
+        }
+        match fields.remove("is_authenticated") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(authenticated)) => user.is_authenticated = Some(authenticated),
+            Some(_) => return Err(invalid("is_authenticated")),
+        }
+        if let Some(permissions) = fields.remove("permissions") {
+            let Value::Array(items) = permissions else {
+                return Err(invalid("permissions"));
+            };
+            for item in items {
+                let Value::String(permission) = item else {
+                    return Err(invalid("permissions"));
+                };
+                user.permissions.push(permission);
+            }
+        }
+        user.fields = fields;
+        Ok(user)
+    }
+
     /// The identity.
     pub fn identity(&self) -> &str {
         &self.identity
@@ -198,6 +254,39 @@ impl User {
         }
     }
 }
+
+/// Why [`User::from_json`] refused a JSON value. Its `Display` names the offending key but never
+/// quotes a value, since user entries often hold tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidUser {
+    field: Option<&'static str>,
+}
+
+impl InvalidUser {
+    /// The reserved key with the wrong type or missing (`identity`), or `None` if the value was
+    /// not a JSON object.
+    pub fn field(&self) -> Option<&str> {
+        self.field
+    }
+}
+
+impl fmt::Display for InvalidUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            None => f.write_str("a user must be a JSON object"),
+            Some("identity") => f.write_str("user field `identity` must be a string"),
+            Some("display_name") => {
+                f.write_str("user field `display_name` must be a string or null")
+            }
+            Some("is_authenticated") => {
+                f.write_str("user field `is_authenticated` must be a boolean or null")
+            }
+            Some(field) => write!(f, "user field `{field}` must be an array of strings"),
+        }
+    }
+}
+
+impl std::error::Error for InvalidUser {}
 
 #[cfg(test)]
 mod tests {
@@ -282,5 +371,61 @@ mod tests {
                 "k": 1,
             })
         );
+    }
+
+    #[test]
+    fn from_json_round_trips() {
+        let json = json!({
+            "identity": "alice",
+            "is_authenticated": false,
+            "display_name": "Alice",
+            "permissions": ["threads:write"],
+            "github_token": "ghp_a",
+        });
+        let user = User::from_json(json.clone()).unwrap();
+        assert_eq!(user.to_json(), json);
+        let bare = User::from_json(json!({"identity": "bob", "display_name": null})).unwrap();
+        assert_eq!(bare, User::new("bob"));
+    }
+
+    #[test]
+    fn from_json_names_the_bad_key_without_quoting_it() {
+        for (value, field, message) in [
+            (json!("ghp_secret"), None, "a user must be a JSON object"),
+            (
+                json!({}),
+                Some("identity"),
+                "user field `identity` must be a string",
+            ),
+            (
+                json!({"identity": ["ghp_secret"]}),
+                Some("identity"),
+                "user field `identity` must be a string",
+            ),
+            (
+                json!({"identity": "a", "display_name": 1}),
+                Some("display_name"),
+                "user field `display_name` must be a string or null",
+            ),
+            (
+                json!({"identity": "a", "is_authenticated": "ghp_secret"}),
+                Some("is_authenticated"),
+                "user field `is_authenticated` must be a boolean or null",
+            ),
+            (
+                json!({"identity": "a", "permissions": "ghp_secret"}),
+                Some("permissions"),
+                "user field `permissions` must be an array of strings",
+            ),
+            (
+                json!({"identity": "a", "permissions": ["x", 1]}),
+                Some("permissions"),
+                "user field `permissions` must be an array of strings",
+            ),
+        ] {
+            let error = User::from_json(value).unwrap_err();
+            assert_eq!(error.field(), field);
+            assert_eq!(error.to_string(), message);
+        }
     }
 }

@@ -5,11 +5,12 @@
 mod assistants;
 mod meta;
 mod runs;
+mod store;
 mod threads;
 
 use axum::Router;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
@@ -24,6 +25,7 @@ use crate::storage::StorageError;
 pub struct ApiError {
     status: StatusCode,
     detail: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -32,7 +34,19 @@ impl ApiError {
         ApiError {
             status,
             detail: detail.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     /// 404 with this detail.
@@ -48,7 +62,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "detail": self.detail }))).into_response()
+        let mut response =
+            (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().append(name, value);
+        }
+        response
     }
 }
 
@@ -167,6 +186,99 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+/// Validates a store namespace: a list of non-empty string labels without
+/// `.` (spec §5).
+pub fn validate_namespace(value: &Value) -> Result<Vec<String>, String> {
+    let Value::Array(labels) = value else {
+        return Err("a namespace must be a list of strings".into());
+    };
+    labels
+        .iter()
+        .map(|l| match l {
+            Value::String(s) if !s.is_empty() && !s.contains('.') => Ok(s.clone()),
+            other => Err(format!(
+                "Namespace label '{}' must be a non-empty string without periods",
+                other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), str::to_string)
+            )),
+        })
+        .collect()
+}
+
+/// Authorizes one action as the request's caller (see [`crate::auth::authz`]).
+async fn authorize(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    resource: &str,
+    action: &str,
+    value: &mut Value,
+) -> Result<Option<crate::auth::filter::Filter>, ApiError> {
+    let live = state.live.load_full();
+    crate::auth::authz::authorize(&live, caller, resource, action, value).await
+}
+
+/// Whether a resource's metadata passes an optional filter.
+fn visible(filter: &Option<crate::auth::filter::Filter>, metadata: &Value) -> bool {
+    filter.as_ref().is_none_or(|f| f.matches(metadata))
+}
+
+/// A JSON list response with LangGraph's pagination headers.
+fn paginated(items: Vec<Value>, total: i64, offset: i64, limit: i64) -> Response {
+    let returned = items.len() as i64;
+    let mut response = axum::Json(Value::Array(items)).into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::try_from(total.to_string()) {
+        h.insert("x-pagination-total", v);
+    }
+    if offset + returned < total
+        && let Ok(v) = HeaderValue::try_from((offset + limit).to_string())
+    {
+        h.insert("x-pagination-next", v);
+    }
+    response
+}
+
+/// Keeps only the `select`ed fields of a rendered resource.
+fn select(value: Value, fields: &Option<Vec<String>>) -> Value {
+    match (value, fields) {
+        (Value::Object(map), Some(fields)) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| fields.contains(k))
+                .collect(),
+        ),
+        (v, _) => v,
+    }
+}
+
+/// A sort order: `sort_by` (one of `allowed`) and `sort_order`.
+fn sort(
+    sort_by: Option<&str>,
+    sort_order: Option<&str>,
+    allowed: &[&'static str],
+    default: &'static str,
+) -> Result<crate::storage::Sort, ApiError> {
+    let column = match sort_by {
+        None => default,
+        Some(s) => allowed.iter().copied().find(|a| *a == s).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "invalid sort_by `{s}`: expected one of {}",
+                allowed.join(", ")
+            ))
+        })?,
+    };
+    let desc = match sort_order {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(o) => {
+            return Err(ApiError::unprocessable(format!(
+                "invalid sort_order `{o}`: expected asc or desc"
+            )));
+        }
+    };
+    Ok(crate::storage::Sort { column, desc })
+}
+
 /// Parses an id path segment; `what` is e.g. `thread`.
 fn parse_id(what: &str, raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw)
@@ -179,9 +291,55 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ok", get(meta::ok))
         .route("/info", get(meta::info))
-        .route("/assistants/{assistant_id}", get(assistants::get_one))
+        .route("/assistants", post(assistants::create))
+        .route("/assistants/search", post(assistants::search))
+        .route("/assistants/count", post(assistants::count))
+        .route(
+            "/assistants/{assistant_id}",
+            get(assistants::get_one)
+                .patch(assistants::update)
+                .delete(assistants::delete),
+        )
+        .route("/assistants/{assistant_id}/graph", get(assistants::graph))
+        .route(
+            "/assistants/{assistant_id}/schemas",
+            get(assistants::schemas),
+        )
+        .route(
+            "/assistants/{assistant_id}/versions",
+            post(assistants::versions),
+        )
         .route("/threads", post(threads::create))
-        .route("/threads/{thread_id}", get(threads::get_one))
+        .route("/threads/search", post(threads::search))
+        .route("/threads/count", post(threads::count))
+        .route(
+            "/threads/{thread_id}",
+            get(threads::get_one)
+                .patch(threads::update)
+                .delete(threads::delete),
+        )
+        .route("/threads/{thread_id}/copy", post(threads::copy))
+        .route("/threads/{thread_id}/state", get(threads::state))
+        .route(
+            "/threads/{thread_id}/state/checkpoint",
+            post(threads::state_at_posted_checkpoint),
+        )
+        .route(
+            "/threads/{thread_id}/state/{checkpoint_id}",
+            get(threads::state_at),
+        )
+        .route(
+            "/threads/{thread_id}/history",
+            get(threads::history_get).post(threads::history_post),
+        )
+        .route(
+            "/store/items",
+            axum::routing::put(store::put)
+                .get(store::get)
+                .delete(store::delete),
+        )
+        .route("/store/items/search", post(store::search))
+        .route("/store/namespaces", post(store::namespaces))
         .route("/threads/{thread_id}/runs/wait", post(runs::wait_stateful))
         .route(
             "/threads/{thread_id}/runs/stream",

@@ -12,7 +12,7 @@ use tokio_stream::StreamExt as _;
 use uuid::Uuid;
 
 use super::threads::new_thread;
-use super::{ApiError, Json, parse_id, strip_reserved_metadata};
+use super::{ApiError, Json, authorize, parse_id, sanitize, strip_reserved_metadata, visible};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::graph::{RunResult, RunSpec, execute};
@@ -97,6 +97,7 @@ fn validate(body: &RunCreate) -> Result<(), ApiError> {
 }
 
 fn spec(
+    run_id: Uuid,
     body: RunCreate,
     assistant: Assistant,
     thread_id: Uuid,
@@ -110,7 +111,7 @@ fn spec(
         strip_reserved_metadata(m);
     }
     RunSpec {
-        run_id: Uuid::now_v7(),
+        run_id,
         thread_id,
         assistant,
         input: body.input,
@@ -170,13 +171,22 @@ async fn prepare(
     // One snapshot: the run executes on the graph version it resolved here.
     let live = state.live.load_full();
     let (assistant, graph) = resolve_assistant(state, &live, &body.assistant_id).await?;
-    let mut metadata = body.metadata.clone();
-    strip_reserved_metadata(&mut metadata);
+    let run_id = Uuid::now_v7();
+    let mut body = body;
+    strip_reserved_metadata(&mut body.metadata);
+    let filter = authorize_run(state, &caller, thread_id, &assistant, run_id, &mut body).await?;
+    let metadata = body.metadata.clone();
     let stateless = thread_id.is_none();
     let (thread_id, turn, delete_after) = match thread_id {
         Some(thread_id) => {
             let turn = state.thread_locks.turn(thread_id).await;
-            if state.storage.get_thread(thread_id).await?.is_none() {
+            let existing = state.storage.get_thread(thread_id).await?;
+            if let Some(t) = &existing
+                && !visible(&filter, &t.metadata)
+            {
+                return Err(ApiError::not_found(NOT_FOUND));
+            }
+            if existing.is_none() {
                 if body.if_not_exists != Some(IfNotExists::Create) {
                     return Err(ApiError::not_found(NOT_FOUND));
                 }
@@ -206,12 +216,77 @@ async fn prepare(
         }
     };
     Ok(Prepared {
-        spec: spec(body, assistant, thread_id, caller, headers),
+        spec: spec(run_id, body, assistant, thread_id, caller, headers),
         graph,
         turn,
         delete_after,
         stateless,
     })
+}
+
+/// `threads.create_run` (spec §4.3), then `assistants.read` unless the
+/// assistant is a system one. Takes back the handler's edits to `metadata`
+/// and `kwargs` (input, config, context; reserved keys stripped again).
+/// Returns the filter the run's existing thread must match.
+async fn authorize_run(
+    state: &AppState,
+    caller: &Caller,
+    thread_id: Option<Uuid>,
+    assistant: &Assistant,
+    run_id: Uuid,
+    body: &mut RunCreate,
+) -> Result<Option<crate::auth::filter::Filter>, ApiError> {
+    let mut value = json!({
+        "thread_id": thread_id,
+        "assistant_id": assistant.assistant_id,
+        "run_id": run_id,
+        "status": "pending",
+        "metadata": body.metadata,
+        "prevent_insert_if_inflight": true,
+        "multitask_strategy": body.multitask_strategy.as_deref().unwrap_or("enqueue"),
+        "if_not_exists": if body.if_not_exists == Some(IfNotExists::Create) { "create" } else { "reject" },
+        "after_seconds": null,
+        "kwargs": {
+            "input": body.input,
+            "command": body.command,
+            "config": body.config,
+            "context": body.context,
+            "stream_mode": body.stream_mode.clone().unwrap_or_else(|| json!(["values"])),
+            "interrupt_before": null,
+            "interrupt_after": null,
+            "webhook": null,
+            "feedback_keys": null,
+            "temporary": thread_id.is_none(),
+            "subgraphs": false,
+            "resumable": false,
+            "checkpoint_during": false,
+            "durability": "async",
+        },
+    });
+    let filter = authorize(state, caller, "threads", "create_run", &mut value).await?;
+    if let Some(Value::Object(m)) = value.get("metadata") {
+        body.metadata = m.clone();
+        strip_reserved_metadata(&mut body.metadata);
+    }
+    if let Some(Value::Object(kwargs)) = value.get_mut("kwargs") {
+        let mut edited = json!({
+            "config": kwargs.remove("config").unwrap_or(Value::Null),
+            "context": kwargs.remove("context").unwrap_or(Value::Null),
+        });
+        sanitize(&mut edited)?;
+        body.input = kwargs.remove("input").unwrap_or(Value::Null);
+        body.config = edited["config"].as_object().cloned().unwrap_or_default();
+        body.context = edited["context"].as_object().cloned();
+    }
+    let system = assistant.metadata.get("created_by").and_then(Value::as_str) == Some("system");
+    if !system {
+        let mut value = json!({"assistant_id": assistant.assistant_id});
+        let assistant_filter = authorize(state, caller, "assistants", "read", &mut value).await?;
+        if !visible(&assistant_filter, &assistant.metadata) {
+            return Err(ApiError::not_found(NOT_FOUND));
+        }
+    }
+    Ok(filter)
 }
 
 /// Executes a prepared run, then releases its thread (deleting a temporary one).

@@ -21,8 +21,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+pub mod authz;
+pub mod filter;
+
 use crate::api::ApiError;
 use crate::plugin::{AuthModule, AuthRequest, Denial, Fault, GuestUser};
+
+/// Identity of the Studio user.
+const STUDIO_IDENTITY: &str = "langgraph-studio-user";
 
 /// Keys of the exposed user JSON that the typed fields own.
 const RESERVED_USER_KEYS: &[&str] = &[
@@ -46,6 +52,8 @@ pub struct AuthUser {
     /// Custom fields. **Never stored, never returned by the API**: they reach
     /// graphs in memory only.
     pub custom_fields: Map<String, Value>,
+    /// LangGraph Studio's user (spec §3): only in development mode.
+    pub studio: bool,
 }
 
 impl AuthUser {
@@ -69,8 +77,24 @@ impl AuthUser {
         map
     }
 
+    /// The user LangGraph's development server gives a request carrying
+    /// `x-auth-scheme: langsmith` (spec §3).
+    pub fn studio() -> AuthUser {
+        AuthUser {
+            identity: STUDIO_IDENTITY.into(),
+            display_name: STUDIO_IDENTITY.into(),
+            is_authenticated: false,
+            permissions: Vec::new(),
+            custom_fields: Map::new(),
+            studio: true,
+        }
+    }
+
     fn base_map(&self) -> Map<String, Value> {
         let mut map = Map::new();
+        if self.studio {
+            map.insert("kind".into(), "StudioUser".into());
+        }
         map.insert("identity".into(), self.identity.clone().into());
         map.insert("is_authenticated".into(), self.is_authenticated.into());
         map.insert("display_name".into(), self.display_name.clone().into());
@@ -122,6 +146,7 @@ pub fn normalize(user: GuestUser) -> Result<AuthUser, Fault> {
         is_authenticated: user.is_authenticated.unwrap_or(true),
         permissions: user.permissions,
         custom_fields,
+        studio: false,
     })
 }
 
@@ -182,6 +207,10 @@ pub struct AuthLayer {
     pub live: Arc<arc_swap::ArcSwap<crate::reload::Live>>,
     /// Used instead of the live handler when set.
     pub fixed: Option<Arc<dyn Authenticator>>,
+    /// Development mode (`wasmgate dev`): `x-auth-scheme: langsmith` yields
+    /// the Studio user unless `auth.disable_studio_auth` is set. Never in
+    /// `wasmgate serve`.
+    pub dev_mode: bool,
 }
 
 /// Paths that skip authentication (spec §2.1).
@@ -202,6 +231,23 @@ pub async fn authenticate(
         return next.run(request).await;
     }
     if is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let studio_allowed = layer.dev_mode
+        && !live
+            .config
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.disable_studio_auth);
+    if studio_allowed
+        && request
+            .headers()
+            .get("x-auth-scheme")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"langsmith"))
+    {
+        request
+            .extensions_mut()
+            .insert(Caller(Some(Arc::new(AuthUser::studio()))));
         return next.run(request).await;
     }
     let auth_request = AuthRequest {
@@ -226,7 +272,7 @@ pub async fn authenticate(
                 .insert(Caller(Some(Arc::new(user))));
             next.run(request).await
         }
-        Ok(Err(denial)) => denial_response(denial),
+        Ok(Err(denial)) => denial_error(denial, "authentication").into_response(),
         Err(Fault::Busy) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "server busy: too many concurrent requests, retry shortly",
@@ -240,23 +286,26 @@ pub async fn authenticate(
     }
 }
 
-/// Answers a handler's refusal: its status and `{"detail"}`, with its headers
-/// kept (we deliberately differ from LangGraph here, as RFC 9110 asks for
-/// `WWW-Authenticate` on a 401).
-fn denial_response(denial: Denial) -> Response {
+/// A handler's refusal as an API error: its status and `{"detail"}`, with
+/// its headers kept (we deliberately differ from LangGraph here, as RFC 9110
+/// asks for `WWW-Authenticate` on a 401). `what` names the phase for logs.
+pub(crate) fn denial_error(denial: Denial, what: &str) -> ApiError {
     let Some(status) = StatusCode::from_u16(denial.status)
         .ok()
         .filter(|s| s.is_client_error() || s.is_server_error())
     else {
         tracing::error!(
             status = denial.status,
-            "authentication handler returned an http-error with a status outside 400-599; failing closed"
+            "{what} handler returned an http-error with a status outside 400-599; failing closed"
         );
         return ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "authentication handler failed; the request was not authenticated",
-        )
-        .into_response();
+            if what == "authentication" {
+                "authentication handler failed; the request was not authenticated".to_string()
+            } else {
+                format!("{what} handler failed; the action was not performed")
+            },
+        );
     };
     let detail = match denial.detail {
         None => status
@@ -266,21 +315,19 @@ fn denial_response(denial: Denial) -> Response {
         Some(d) if d.is_empty() => "unknown error".to_string(),
         Some(d) => d,
     };
-    let mut response = ApiError::new(status, detail).into_response();
+    let mut error = ApiError::new(status, detail);
     for (name, value) in denial.headers {
         match (
             HeaderName::try_from(name.as_str()),
             HeaderValue::try_from(value.as_str()),
         ) {
-            (Ok(name), Ok(value)) => {
-                response.headers_mut().append(name, value);
-            }
+            (Ok(name), Ok(value)) => error = error.with_header(name, value),
             _ => {
-                tracing::warn!(header = %name, "authentication handler set an invalid response header; dropped")
+                tracing::warn!(header = %name, "{what} handler set an invalid response header; dropped")
             }
         }
     }
-    response
+    error
 }
 
 #[cfg(test)]

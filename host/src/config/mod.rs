@@ -87,6 +87,9 @@ pub struct AuthConfig {
     pub module: ModuleConfig,
     /// LangGraph's `auth.disable_studio_auth`.
     pub disable_studio_auth: bool,
+    /// `wasmgate.auth.deny_uncovered`: refuse (403) actions that no
+    /// authorization handler covers, instead of allowing them as LangGraph does.
+    pub deny_uncovered: bool,
 }
 
 /// One WebAssembly module with what the host grants it.
@@ -167,10 +170,21 @@ struct RawAuth {
 #[serde(deny_unknown_fields)]
 struct RawWasmgate {
     #[serde(default)]
-    auth: RawModule,
+    auth: RawAuthModule,
     #[serde(default)]
     graphs: BTreeMap<String, RawModule>,
     max_concurrency: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAuthModule {
+    #[serde(default)]
+    settings: BTreeMap<String, Value>,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    deny_uncovered: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -301,6 +315,7 @@ fn resolve(file: &Path, dir: &Path, raw: RawConfig) -> Result<Config, ConfigErro
                     limits,
                 },
                 disable_studio_auth: auth.disable_studio_auth,
+                deny_uncovered: raw.wasmgate.auth.deny_uncovered,
             })
         }
     };

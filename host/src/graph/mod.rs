@@ -302,6 +302,7 @@ mod tests {
             is_authenticated: true,
             permissions: vec!["read".into()],
             custom_fields: custom,
+            studio: false,
         })))
     }
 

@@ -1,4 +1,10 @@
-//! Authentication handlers: the host side of `langgraph:auth/authenticate`.
+//! Authentication and authorization handlers: the host side of
+//! `langgraph:auth/authenticate` and `langgraph:auth/authorize`.
+//!
+//! A component implements the `authenticator` world (authentication only) or
+//! the `authorizer` world (both); which one is detected when it loads. For an
+//! authorizer, `handlers()` is called once at load time, so the host knows
+//! which (resource, action) pairs it covers before any request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,6 +13,8 @@ use wasmtime::component::Component;
 
 use super::bindings::auth::AuthenticatorPre;
 use super::bindings::auth::langgraph::auth::types as wit;
+use super::bindings::authz::AuthorizerPre;
+use super::bindings::authz::exports::langgraph::auth::authorize as wit_authz;
 use super::{Fault, LoadError, ModuleInfo, Runtime, guarded};
 use crate::config::{Limits, ModuleConfig};
 
@@ -49,13 +57,64 @@ pub struct Denial {
     pub headers: Vec<(String, String)>,
 }
 
+/// One authorization question, as the handler receives it.
+#[derive(Debug, Clone)]
+pub struct AuthzRequest {
+    /// The exposed user JSON (custom fields included).
+    pub user: String,
+    /// Permissions from authentication.
+    pub permissions: Vec<String>,
+    /// e.g. `threads`.
+    pub resource: String,
+    /// e.g. `create`.
+    pub action: String,
+    /// Whether the caller is the Studio user.
+    pub is_studio_user: bool,
+    /// The action's value, JSON text.
+    pub value: String,
+}
+
+/// What an authorization handler decided, before the host validates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthzDecision {
+    /// Proceed unfiltered.
+    Allow,
+    /// 403 `Forbidden`.
+    Deny,
+    /// A filter, JSON text not yet validated.
+    Filter(String),
+    /// Refuse with this error.
+    Error(Denial),
+}
+
+/// A decision plus the value as the handler edited it (JSON text), if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthzOutcome {
+    /// The decision.
+    pub decision: AuthzDecision,
+    /// The edited value, or `None` when unchanged.
+    pub value: Option<String>,
+}
+
+/// The world a handler implements.
+enum Pre {
+    Authenticator(AuthenticatorPre<super::state::HostState>),
+    Authorizer(AuthorizerPre<super::state::HostState>),
+}
+
+/// The WIT name of the authorize export, which tells the worlds apart.
+const AUTHORIZE_EXPORT: &str = "langgraph:auth/authorize@0.1.0";
+
 /// A compiled, linked authentication handler, ready to instantiate.
 pub struct AuthModule {
     runtime: Runtime,
-    pre: AuthenticatorPre<super::state::HostState>,
+    pre: Pre,
     info: ModuleInfo,
     settings: Arc<BTreeMap<String, String>>,
     limits: Limits,
+    /// The (resource, action) keys `handlers()` returned; empty for an
+    /// authentication-only handler.
+    coverage: Vec<(String, String)>,
 }
 
 impl AuthModule {
@@ -65,25 +124,78 @@ impl AuthModule {
         info: ModuleInfo,
         module: &ModuleConfig,
     ) -> Result<Self, LoadError> {
+        let engine = &runtime.inner.engine;
+        let authorizer = component
+            .component_type()
+            .exports(engine)
+            .any(|(name, _)| name == AUTHORIZE_EXPORT);
+        let world = if authorizer {
+            "langgraph:auth/authorizer@0.1.0"
+        } else {
+            "langgraph:auth/authenticator@0.1.0"
+        };
         let world_error = |reason: String| LoadError::World {
             path: info.path.clone(),
             sha256: info.sha256.clone(),
-            world: "langgraph:auth/authenticator@0.1.0",
+            world,
             reason,
         };
-        let pre = runtime
+        let linked = runtime
             .inner
             .auth_linker
             .instantiate_pre(&component)
             .map_err(|e| world_error(format!("{e:#}")))?;
-        let pre = AuthenticatorPre::new(pre).map_err(|e| world_error(format!("{e:#}")))?;
+        let pre = if authorizer {
+            Pre::Authorizer(AuthorizerPre::new(linked).map_err(|e| world_error(format!("{e:#}")))?)
+        } else {
+            Pre::Authenticator(
+                AuthenticatorPre::new(linked).map_err(|e| world_error(format!("{e:#}")))?,
+            )
+        };
         Ok(AuthModule {
             runtime,
             pre,
             info,
             settings: module.settings.clone(),
             limits: module.limits,
+            coverage: Vec::new(),
         })
+    }
+
+    /// Asks an authorizer which pairs it covers (once, at load time). A
+    /// fault here refuses the module.
+    pub(super) async fn discover_coverage(&mut self) -> Result<(), LoadError> {
+        let Pre::Authorizer(pre) = &self.pre else {
+            return Ok(());
+        };
+        let _permit = self.runtime.permit().map_err(|f| self.load_fault(&f))?;
+        let mut store = self.runtime.store(self.settings.clone(), self.limits);
+        let keys = guarded(&self.info, self.limits, &mut store, async |store| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            instance
+                .langgraph_auth_authorize()
+                .call_handlers(&mut *store)
+                .await
+        })
+        .await
+        .map_err(|f| self.load_fault(&f))?;
+        self.coverage = keys.into_iter().map(|k| (k.resource, k.action)).collect();
+        Ok(())
+    }
+
+    fn load_fault(&self, fault: &Fault) -> LoadError {
+        LoadError::World {
+            path: self.info.path.clone(),
+            sha256: self.info.sha256.clone(),
+            world: "langgraph:auth/authorizer@0.1.0",
+            reason: format!("`handlers()` failed: {fault}"),
+        }
+    }
+
+    /// The (resource, action) keys the handler covers (`*` wildcards);
+    /// empty when it only authenticates.
+    pub fn coverage(&self) -> &[(String, String)] {
+        &self.coverage
     }
 
     /// Which file, which bytes, loaded when.
@@ -116,12 +228,21 @@ impl AuthModule {
         let limits = self.limits;
         let mut store = self.runtime.store(self.settings.clone(), limits);
         let pre = &self.pre;
-        let result = guarded(&self.info, limits, &mut store, async |store| {
-            let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .langgraph_auth_authenticate()
-                .call_authenticate(&mut *store, &request)
-                .await
+        let result = guarded(&self.info, limits, &mut store, async |store| match pre {
+            Pre::Authenticator(pre) => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .langgraph_auth_authenticate()
+                    .call_authenticate(&mut *store, &request)
+                    .await
+            }
+            Pre::Authorizer(pre) => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .langgraph_auth_authenticate()
+                    .call_authenticate(&mut *store, &request)
+                    .await
+            }
         })
         .await?;
         Ok(match result {
@@ -137,6 +258,49 @@ impl AuthModule {
                 detail: err.detail,
                 headers: err.headers,
             }),
+        })
+    }
+
+    /// Calls `authorize` on a fresh instance. `Err(fault)`: the handler
+    /// failed, and the action must not proceed. Only for authorizers.
+    pub async fn authorize(&self, request: &AuthzRequest) -> Result<AuthzOutcome, Fault> {
+        let Pre::Authorizer(pre) = &self.pre else {
+            return Ok(AuthzOutcome {
+                decision: AuthzDecision::Allow,
+                value: None,
+            });
+        };
+        let _permit = self.runtime.permit()?;
+        let context = wit_authz::AuthContext {
+            user: request.user.clone(),
+            permissions: request.permissions.clone(),
+            resource: request.resource.clone(),
+            action: request.action.clone(),
+            is_studio_user: request.is_studio_user,
+        };
+        let limits = self.limits;
+        let mut store = self.runtime.store(self.settings.clone(), limits);
+        let outcome = guarded(&self.info, limits, &mut store, async |store| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            instance
+                .langgraph_auth_authorize()
+                .call_authorize(&mut *store, &context, &request.value)
+                .await
+        })
+        .await?;
+        let decision = match outcome.decision {
+            wit_authz::Decision::Allow => AuthzDecision::Allow,
+            wit_authz::Decision::Deny => AuthzDecision::Deny,
+            wit_authz::Decision::Filter(text) => AuthzDecision::Filter(text),
+            wit_authz::Decision::Error(err) => AuthzDecision::Error(Denial {
+                status: err.status,
+                detail: err.detail,
+                headers: err.headers,
+            }),
+        };
+        Ok(AuthzOutcome {
+            decision,
+            value: outcome.value,
         })
     }
 

@@ -10,6 +10,20 @@ pub(crate) mod auth {
     });
 }
 
+/// The `authorizer` world reuses the `types` and `settings` of
+/// [`auth`], so one linker (and one `settings` host impl) serves both worlds.
+pub(crate) mod authz {
+    wasmtime::component::bindgen!({
+        path: "../wit/auth",
+        world: "authorizer",
+        exports: { default: async },
+        with: {
+            "langgraph:auth/types": super::auth::langgraph::auth::types,
+            "langgraph:auth/settings": super::auth::langgraph::auth::settings,
+        },
+    });
+}
+
 pub(crate) mod graph {
     wasmtime::component::bindgen!({
         path: "../wit/graph",

@@ -35,7 +35,9 @@ use wasmtime::{
 use crate::config::{Limits, ModuleConfig};
 use state::HostState;
 
-pub use auth::{AuthModule, AuthRequest, Denial, GuestUser};
+pub use auth::{
+    AuthModule, AuthRequest, AuthzDecision, AuthzOutcome, AuthzRequest, Denial, GuestUser,
+};
 pub use graph::{EventSink, GraphModule, GraphOutcome, RunRequest};
 
 /// How often the epoch advances. Deadlines are enforced to this granularity,
@@ -260,7 +262,9 @@ impl Runtime {
         bytes: Vec<u8>,
     ) -> Result<AuthModule, LoadError> {
         let (component, info) = self.compile(&module.path, bytes).await?;
-        AuthModule::link(self.clone(), component, info, module)
+        let mut auth = AuthModule::link(self.clone(), component, info, module)?;
+        auth.discover_coverage().await?;
+        Ok(auth)
     }
 
     /// Reads, compiles (or fetches from the cache) and links a graph, off the

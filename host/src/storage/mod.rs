@@ -7,6 +7,11 @@
 //! **Custom user fields are never written here**: run records carry only the
 //! public user view (see `auth::AuthUser::public_json`).
 
+mod query;
+mod resources;
+
+pub use resources::{AssistantQuery, Checkpoint, Item, Page, Sort, ThreadQuery};
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -214,6 +219,25 @@ impl Storage {
         .bind(&now)
         .execute(&self.pool)
         .await?;
+        // Index rows and the first version, for assistants created before v2
+        // too (both inserts are idempotent).
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO assistant_versions
+             SELECT assistant_id, version, graph_id, config, context, metadata, name, description, created_at
+             FROM assistants WHERE assistant_id = ?",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        query::write_meta(
+            &mut tx,
+            query::ASSISTANTS,
+            &id.to_string(),
+            &serde_json::json!({"created_by": "system"}),
+        )
+        .await?;
+        tx.commit().await?;
         self.get_assistant(id)
             .await?
             .ok_or(StorageError::Query(sqlx::Error::RowNotFound))
@@ -244,6 +268,7 @@ impl Storage {
 
     /// Inserts a new thread; [`StorageError::Conflict`] if the id is taken.
     pub async fn create_thread(&self, thread: &Thread) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata, status, config, \"values\", error)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO NOTHING",
@@ -257,11 +282,19 @@ impl Storage {
         .bind(thread.config.to_string())
         .bind(thread.values.as_ref().map(Value::to_string))
         .bind(thread.error.as_ref().map(Value::to_string))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 0 {
             return Err(StorageError::Conflict);
         }
+        query::write_meta(
+            &mut tx,
+            query::THREADS,
+            &thread.thread_id.to_string(),
+            &thread.metadata,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -271,24 +304,7 @@ impl Storage {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            let values: Option<String> = r.get("values");
-            let error: Option<String> = r.get("error");
-            Ok(Thread {
-                thread_id: parse_uuid("threads.thread_id", r.get("thread_id"))?,
-                created_at: parse_time(r.get("created_at")),
-                updated_at: parse_time(r.get("updated_at")),
-                state_updated_at: parse_time(r.get("state_updated_at")),
-                metadata: parse_json("threads.metadata", r.get("metadata"))?,
-                status: r.get("status"),
-                config: parse_json("threads.config", r.get("config"))?,
-                values: values
-                    .map(|v| parse_json("threads.values", &v))
-                    .transpose()?,
-                error: error.map(|v| parse_json("threads.error", &v)).transpose()?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(resources::thread_row).transpose()
     }
 
     /// Deletes a thread and its runs. Returns whether it existed.
@@ -348,6 +364,31 @@ impl Storage {
             .await?;
         match values {
             Some(values) => {
+                let parent: Option<String> = sqlx::query_scalar(
+                    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? ORDER BY checkpoint_id DESC LIMIT 1",
+                )
+                .bind(thread_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let step: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM checkpoints WHERE thread_id = ?")
+                        .bind(thread_id.to_string())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                sqlx::query(
+                    "INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, \"values\", metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(thread_id.to_string())
+                .bind(Uuid::now_v7().to_string())
+                .bind(parent)
+                .bind(values.to_string())
+                .bind(
+                    serde_json::json!({"source": "loop", "step": step, "run_id": run_id, "thread_id": thread_id})
+                        .to_string(),
+                )
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "UPDATE threads SET status = ?, \"values\" = ?, error = NULL, updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
                 )
@@ -434,6 +475,87 @@ pub fn system_assistant_id(graph_id: &str) -> Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SQL rendering of filters and `Filter::matches` agree on every
+    /// operator, over threads with assorted metadata.
+    #[tokio::test]
+    async fn sql_filters_agree_with_in_memory_matching() {
+        use crate::auth::filter::Filter;
+        use serde_json::json;
+
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).await.unwrap();
+        let metadata = [
+            json!({"owner": "alice", "tags": ["red", "blue"], "n": 1}),
+            json!({"owner": "bob", "tags": ["red"], "n": 2}),
+            json!({"owner": "alice", "tags": "red", "org": {"id": 1, "name": "acme"}}),
+            json!({"owner": null, "n": 1.5, "flag": true}),
+            json!({}),
+        ];
+        let mut ids = Vec::new();
+        for m in &metadata {
+            let now = Utc::now();
+            let t = Thread {
+                thread_id: Uuid::now_v7(),
+                created_at: now,
+                updated_at: now,
+                state_updated_at: now,
+                metadata: m.clone(),
+                status: "idle".into(),
+                config: json!({}),
+                values: None,
+                error: None,
+            };
+            storage.create_thread(&t).await.unwrap();
+            ids.push(t.thread_id);
+        }
+        for f in [
+            json!({"owner": "alice"}),
+            json!({"owner": null}),
+            json!({"n": 1}),
+            json!({"n": 1.5}),
+            json!({"flag": true}),
+            json!({"org": {"$eq": {"name": "acme", "id": 1}}}),
+            json!({"tags": {"$contains": "red"}}),
+            json!({"tags": {"$contains": ["blue", "red"]}}),
+            json!({"tags": {"$contains": []}}),
+            json!({"tags": ["red"]}),
+            json!({"owner": {"$eq": "bob"}}),
+            json!({"$or": [{"owner": "bob"}, {"flag": true}]}),
+            json!({"$and": [{"owner": "alice"}, {"n": 1}], "tags": {"$contains": "blue"}}),
+            json!({"$or": [{"$and": [{"owner": "alice"}, {"n": 1}]}, {"n": 2}]}),
+        ] {
+            let filter = Filter::parse(&f).unwrap();
+            let expected: Vec<Uuid> = ids
+                .iter()
+                .zip(&metadata)
+                .filter(|(_, m)| filter.as_ref().is_none_or(|x| x.matches(m)))
+                .map(|(id, _)| *id)
+                .collect();
+            let query = ThreadQuery {
+                filter,
+                ..ThreadQuery::default()
+            };
+            let (found, total) = storage
+                .search_threads(
+                    &query,
+                    Sort {
+                        column: "created_at",
+                        desc: false,
+                    },
+                    Page {
+                        limit: 100,
+                        offset: 0,
+                    },
+                )
+                .await
+                .unwrap();
+            let got: Vec<Uuid> = found.iter().map(|t| t.thread_id).collect();
+            assert_eq!(got, expected, "filter {f}");
+            assert_eq!(total as usize, expected.len(), "count of {f}");
+        }
+        storage.close().await;
+    }
 
     #[test]
     fn system_assistant_ids_match_langgraph() {
