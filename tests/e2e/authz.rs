@@ -227,6 +227,21 @@ async fn owner_scoping_hides_every_resource_from_other_users() {
             Some(json!({"limit": "ten"})),
             422,
         ),
+        // Creating an id that exists and is hidden: 409, whatever if_exists says.
+        (
+            BOB,
+            "POST",
+            "/threads".into(),
+            Some(json!({"thread_id": ta, "if_exists": "do_nothing"})),
+            409,
+        ),
+        (
+            ALICE,
+            "POST",
+            "/threads".into(),
+            Some(json!({"thread_id": ta, "if_exists": "do_nothing"})),
+            200,
+        ),
         // Studio's header means nothing to `wasmgate serve`.
         (
             STUDIO,
@@ -289,6 +304,17 @@ async fn owner_scoping_hides_every_resource_from_other_users() {
     assert_eq!(resp.headers()["x-pagination-next"], "2");
     let page: Value = resp.json().await.unwrap();
     assert_eq!(page.as_array().unwrap().len(), 2);
+    let (_, selected) = send(
+        &c,
+        &url,
+        "POST",
+        "/threads/search",
+        ALICE,
+        Some(json!({"select": ["thread_id", "metadata"], "limit": 1})),
+    )
+    .await;
+    let keys: Vec<&String> = selected[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["thread_id", "metadata"]);
     // Alice's own filter asking for bob's threads is narrowed to hers (the
     // handler stamps the search metadata in place, as in LangGraph).
     let (_, narrowed) = send(
@@ -425,6 +451,7 @@ async fn probe_filters_operators_precedence_and_faults() {
         "assistants:create": {"error": {"status": 418, "detail": "teapot", "headers": [["x-why", "because"]]}},
         "store:put": "namespace-prefix",
         "store:get": {"filter": {"owner": "me"}},
+        "store:search": {"filter": {"public": true}},
     });
     let project = probe_project(rules, json!({}));
     let server = Server::start(&project).await;
@@ -540,6 +567,37 @@ async fn probe_filters_operators_precedence_and_faults() {
         s, 404,
         "we differ from LangGraph: the get filter applies: {item}"
     );
+    // A search combines the handler's filter with the client's.
+    for (key, value) in [
+        ("a", json!({"public": true, "n": 1})),
+        ("b", json!({"public": true, "n": 2})),
+        ("c", json!({"public": false, "n": 1})),
+    ] {
+        let body = json!({"namespace": ["docs"], "key": key, "value": value});
+        assert_eq!(
+            as_user(&c, &url, "u", "PUT", "/store/items", Some(body))
+                .await
+                .0,
+            204
+        );
+    }
+    let (s, found) = as_user(
+        &c,
+        &url,
+        "u",
+        "POST",
+        "/store/items/search",
+        Some(json!({"namespace_prefix": ["u"], "filter": {"n": {"$lte": 1}}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let keys: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["a"], "public (handler) and n <= 1 (client): {found}");
     server.stop().await;
 }
 
@@ -551,6 +609,14 @@ async fn probe_uncovered_deny_trap_and_studio_modes() {
     );
     let server = Server::start(&project).await;
     let (c, url) = (client(), server.url.clone());
+    // What the load-time warning lists is visible in /info.
+    let (_, info) = send(&c, &url, "GET", "/info", ANON, None).await;
+    let authz = &info["wasmgate"]["authorization"];
+    assert_eq!(authz["handlers"], json!(["threads.delete", "threads.read"]));
+    assert_eq!(authz["uncovered_actions"], "denied");
+    let uncovered = authz["uncovered"].as_array().unwrap();
+    assert_eq!(uncovered.len(), 19, "{uncovered:?}");
+    assert!(uncovered.contains(&json!("threads.create")));
     let (s, body) = as_user(&c, &url, "u", "POST", "/threads", Some(json!({}))).await;
     assert_eq!((s, body), (403, json!({"detail": "Forbidden"})));
     let (s, _) = as_user(&c, &url, "u", "POST", "/threads/search", Some(json!({}))).await;

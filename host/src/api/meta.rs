@@ -44,8 +44,30 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
             "config": module_json("config", &status.config),
             "modules": modules,
             "rechecks": status.generation,
+            "authorization": authorization_json(&state.live.load()),
         },
     }))
+}
+
+/// The serving handler's authorization coverage: `null` without an
+/// authorizer; otherwise its handler keys, the known pairs they leave
+/// uncovered (what the load-time warning lists) and what happens to those.
+fn authorization_json(live: &crate::reload::Live) -> Value {
+    let Some(module) = &live.auth else {
+        return Value::Null;
+    };
+    let coverage = module.coverage();
+    if coverage.is_empty() {
+        return Value::Null;
+    }
+    let deny = live.config.auth.as_ref().is_some_and(|a| a.deny_uncovered);
+    let mut handlers: Vec<String> = coverage.iter().map(|(r, a)| format!("{r}.{a}")).collect();
+    handlers.sort();
+    json!({
+        "handlers": handlers,
+        "uncovered": crate::auth::authz::uncovered(coverage),
+        "uncovered_actions": if deny { "denied" } else { "allowed" },
+    })
 }
 
 fn module_json(role: &str, m: &ModuleStatus) -> Value {

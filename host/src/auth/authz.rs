@@ -55,19 +55,25 @@ pub fn covers(coverage: &[(String, String)], resource: &str, action: &str) -> bo
         .any(|(r, a)| (r == resource || r == "*") && (a == action || a == "*"))
 }
 
-/// Logs the pairs a freshly loaded handler does not cover (spec §6): nothing
-/// when it has no handler at all (authentication only) or a global one.
-pub fn log_coverage(module: &AuthModule, deny_uncovered: bool) {
-    let coverage = module.coverage();
+/// The known pairs `coverage` leaves uncovered, as `resource.action`
+/// (spec §6): none when there is no handler at all (authentication only) or
+/// a global one.
+pub fn uncovered(coverage: &[(String, String)]) -> Vec<String> {
     let global = coverage.iter().any(|(r, a)| r == "*" && a == "*");
     if coverage.is_empty() || global {
-        return;
+        return Vec::new();
     }
-    let missing: Vec<String> = KNOWN_PAIRS
+    KNOWN_PAIRS
         .iter()
         .filter(|(r, a)| !covers(coverage, r, a))
         .map(|(r, a)| format!("{r}.{a}"))
-        .collect();
+        .collect()
+}
+
+/// Logs the pairs a freshly loaded handler does not cover, once per load, as
+/// LangGraph does at startup.
+pub fn log_coverage(module: &AuthModule, deny_uncovered: bool) {
+    let missing = uncovered(module.coverage());
     if missing.is_empty() {
         return;
     }
