@@ -55,3 +55,12 @@ for pin in sys.argv[1:]:
     fi
     export WASMGATE_REFERENCE_LANGGRAPH="$venv/bin/langgraph"
 }
+
+# Guest toolchains, one file per language (`ensure_<lang>_toolchain`), so
+# that adding a language adds one file here and one build recipe in
+# examples/policy-<lang>/build.sh.
+for toolchain in "$repo"/scripts/toolchains/*.sh; do
+    [ -e "$toolchain" ] || continue
+    # shellcheck source=/dev/null
+    source "$toolchain"
+done

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod check;
 pub mod config;
 pub mod graph;
 pub mod plugin;

@@ -25,6 +25,32 @@ enum Command {
     /// `x-auth-scheme: langsmith` header (unless `auth.disable_studio_auth`).
     /// Never expose it to untrusted clients.
     Dev(ServeArgs),
+    /// Check a handler or graph module: contract and version, imports, the
+    /// actions it covers, sample requests and per-call latency. Exits
+    /// non-zero on any problem, so it can gate a CI pipeline.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The .wasm component to check.
+    module: PathBuf,
+    /// Take the module's settings from this langgraph.json (`wasmgate.auth.settings`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The module's settings as a JSON object, e.g. '{"api_keys": {...}}'.
+    #[arg(long, conflicts_with = "config")]
+    settings: Option<String>,
+    /// A sample request as JSON: {"method", "path", "query", "headers": {..},
+    /// "authorize": {"resource", "action", "value"}}. Repeatable.
+    #[arg(long = "request")]
+    requests: Vec<String>,
+    /// A JSON file holding one sample request or a list of them.
+    #[arg(long)]
+    requests_file: Option<PathBuf>,
+    /// Calls per sample for the latency figures.
+    #[arg(long, default_value_t = 200)]
+    iterations: usize,
 }
 
 #[derive(clap::Args)]
@@ -45,17 +71,24 @@ struct ServeArgs {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // `check` prints a report; its logs would only repeat it.
+    let default_level = if matches!(cli.command, Command::Check(_)) {
+        "warn"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WASMGATE_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args, false).await,
         Command::Dev(args) => serve(args, true).await,
+        Command::Check(args) => check(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -111,6 +144,48 @@ async fn serve(args: ServeArgs, dev: bool) -> anyhow::Result<()> {
     wasmgate::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let settings = match (&args.config, &args.settings) {
+        (Some(file), _) => {
+            wasmgate::check::settings_from_config(file).map_err(anyhow::Error::msg)?
+        }
+        (None, Some(text)) => wasmgate::check::parse_settings(text, std::path::Path::new("."))
+            .map_err(anyhow::Error::msg)?,
+        (None, None) => Default::default(),
+    };
+    let mut samples = Vec::new();
+    for (i, text) in args.requests.iter().enumerate() {
+        samples.extend(
+            wasmgate::check::parse_samples(text, &format!("--request #{}", i + 1))
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    if let Some(file) = &args.requests_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        samples.extend(
+            wasmgate::check::parse_samples(&text, &file.display().to_string())
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    let report = wasmgate::check::check(wasmgate::check::CheckOptions {
+        module: args.module,
+        settings,
+        samples,
+        iterations: args.iterations,
+    })
+    .await;
+    print!("{}", report.text);
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "the module has {} problem(s)",
+            report.problems.len()
+        ))
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,12 @@
 """Differential test: run the driver's scenario against the reference server
 and a candidate, and compare the outcomes step by step.
 
-    python compare.py --reference URL1 --candidate URL2 [--differences differences.json]
+    python compare.py --reference URL1 --candidate URL2 [--scenario owner|probe] [--differences FILE]
+
+``--scenario`` picks the driver's table and, for ``--reference auto``, the
+reference project: ``owner`` (default) runs ``SCENARIO`` against ``reference/``
+with ``differences.json``; ``probe`` runs ``PROBE_SCENARIO`` against
+``probe/`` (rules from ``probe/rules.json``) with ``differences-probe.json``.
 
 ``--reference`` / ``--candidate`` each take a base URL, a results file written
 by ``driver.py --out`` (so a recorded run can be re-checked), or, for
@@ -37,6 +42,11 @@ sys.path.insert(0, str(HERE))
 import driver  # noqa: E402
 
 COMPARED = ("status", "visible", "fields")
+# scenario → (reference project dir, default differences file)
+SCENARIOS = {
+    "owner": (HERE / "reference", HERE / "differences.json"),
+    "probe": (HERE / "probe", HERE / "differences-probe.json"),
+}
 OUTCOME_KEYS = set(COMPARED)
 
 
@@ -44,12 +54,12 @@ def _outcome(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: rec.get(k) for k in COMPARED}
 
 
-def _load_or_run(source: str, label: str, out_dir: str | None) -> list[dict[str, Any]]:
+def _load_or_run(source: str, label: str, out_dir: str | None, scenario: str) -> list[dict[str, Any]]:
     if source.endswith(".json") and os.path.exists(source):
         with open(source) as f:
             return json.load(f)
     print(f"==> running the scenario against the {label}: {source}", file=sys.stderr)
-    results = driver.run_scenario(source.rstrip("/"))
+    results = driver.run_scenario(source.rstrip("/"), scenario=scenario)
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         path = Path(out_dir) / f"{label}.json"
@@ -124,11 +134,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reference", required=True, help="URL, results .json, or 'auto'")
     ap.add_argument("--candidate", required=True, help="URL or results .json")
-    ap.add_argument("--differences", default=str(HERE / "differences.json"))
+    ap.add_argument("--scenario", choices=sorted(SCENARIOS), default="owner",
+                    help="owner (default) or probe: the driver table and the reference project")
+    ap.add_argument("--differences", default=None,
+                    help="default: differences.json (owner) / differences-probe.json (probe)")
     ap.add_argument("--out-dir", help="also write reference.json / candidate.json here")
     ap.add_argument("--table", action="store_true", help="print both outcome tables")
     args = ap.parse_args()
 
+    project, default_differences = SCENARIOS[args.scenario]
+    if args.differences is None:
+        args.differences = str(default_differences)
     try:
         with open(args.differences) as f:
             differences = json.load(f)
@@ -144,19 +160,19 @@ def main() -> int:
     if reference_src == "auto":
         from reference_server import ReferenceServer  # noqa: PLC0415
 
-        server = ReferenceServer().start()
+        server = ReferenceServer(project=project).start()
         print(f"==> reference server at {server.url} (ready in {server.startup_seconds:.1f}s)", file=sys.stderr)
         reference_src = server.url
     try:
-        reference = _load_or_run(reference_src, "reference", args.out_dir)
+        reference = _load_or_run(reference_src, "reference", args.out_dir, args.scenario)
     finally:
         if server is not None:
             server.stop()
-    candidate = _load_or_run(args.candidate, "candidate", args.out_dir)
+    candidate = _load_or_run(args.candidate, "candidate", args.out_dir, args.scenario)
 
     if args.table:
-        print("reference:\n" + driver.format_table(reference) + "\n")
-        print("candidate:\n" + driver.format_table(candidate) + "\n")
+        print("reference:\n" + driver.format_table(reference, args.scenario) + "\n")
+        print("candidate:\n" + driver.format_table(candidate, args.scenario) + "\n")
 
     problems = compare(reference, candidate, differences)
     n = len({r["step"] for r in reference} | {r["step"] for r in candidate})

@@ -1,9 +1,11 @@
-"""Run the fixed owner-scoping scenario against one server and record outcomes.
+"""Run a fixed scenario against one server and record outcomes.
 
-    python driver.py --url http://127.0.0.1:PORT [--out results.json] [--quiet]
+    python driver.py --url http://127.0.0.1:PORT [--scenario owner|probe] [--out results.json] [--quiet]
 
-The scenario is the table ``SCENARIO`` below: every row is one HTTP request by
-one actor. Requests are sent with plain httpx, with the bodies and query
+A scenario is a table below: ``SCENARIO`` (``owner``, the default: the
+owner-scoping policy of ``reference/``) or ``PROBE_SCENARIO`` (``probe``: the
+rule table of ``probe/rules.json``, aimed at wasmgate's deliberate
+differences). Every row is one HTTP request by one actor. Requests are sent with plain httpx, with the bodies and query
 strings that langgraph-sdk 0.4.14 sends for the matching client call.
 
 For every step the driver records:
@@ -44,6 +46,10 @@ ACTORS: dict[str, dict[str, str]] = {
     "intruder": {"x-api-key": "wrong-key"},
     # Under `langgraph dev` this header alone selects the Studio (no-op) backend.
     "studio": {"x-auth-scheme": "langsmith"},
+    # The probe scenario's actors (tests/fixtures/authz-probe and probe/auth.py): the bearer token is the identity.
+    "carol": {"authorization": "Bearer carol"},
+    "dave": {"authorization": "Bearer dave"},
+    "basic": {"authorization": "Basic Y2Fyb2w6cHc="},  # the wrong scheme
 }
 
 # Names bound before the first step.
@@ -281,6 +287,96 @@ SCENARIO: list[dict[str, Any]] = [
 ]
 
 
+# ---- the probe scenario (probe/rules.json) ------------------------------------------
+# rules: threads create/read "owner"; threads search: an unknown operator ($ne);
+# threads delete: a malformed $or (one branch); threads:* and assistants:* allow, but
+# assistants delete refuses with 418;
+# store put allow; store get/delete {"secret": false}; store search {"public": true};
+# the global "*" denies the rest (store list_namespaces).
+SEARCH = {"limit": 10, "offset": 0}
+NEVER_MADE = "00000000-0000-4000-8000-00000000dead"  # a thread id no server ever made
+ITEM_FIELDS = {"key": "key", "text": "value.text"}
+
+
+def _item(key: str) -> dict[str, str]:
+    return {"namespace": "carol.docs", "key": key}
+
+
+PROBE_SCENARIO: list[dict[str, Any]] = [
+    # ---- authentication ------------------------------------------------------------
+    S("authn.no_token.anon", "anon", "POST", "/threads/search", SEARCH),
+    S("authn.wrong_scheme.basic", "basic", "POST", "/threads/search", SEARCH),
+    # ---- threads create/read: "owner" ----------------------------------------------
+    S("threads.create.carol", "carol", "POST", "/threads", {"metadata": {"owner": "mallory", "topic": "c"}},
+      save={"t_carol": "thread_id"}, fields=THREAD_FIELDS),
+    S("threads.create.carol.second", "carol", "POST", "/threads", {"metadata": {"topic": "c2"}},
+      save={"t_carol2": "thread_id"}, fields=THREAD_FIELDS),
+    S("threads.create.dave", "dave", "POST", "/threads", {"metadata": {"topic": "d"}},
+      save={"t_dave": "thread_id"}, fields=THREAD_FIELDS),
+    S("threads.get.carol.own", "carol", "GET", "/threads/{t_carol}", fields=THREAD_FIELDS),
+    S("threads.get.dave.carols", "dave", "GET", "/threads/{t_carol}"),
+    S("threads.state.dave.carols", "dave", "GET", "/threads/{t_carol}/state", query={"subgraphs": "false"}),
+    # ---- threads search: {"owner": {"$ne": "nobody"}} --------------------------------
+    S("threads.search.carol", "carol", "POST", "/threads/search", SEARCH, visible="threads"),
+    S("threads.search.dave.filter_topic", "dave", "POST", "/threads/search",
+      {**SEARCH, "metadata": {"topic": "c"}}, visible="threads"),
+    S("threads.count.dave", "dave", "POST", "/threads/count", {}, visible="count"),
+    # ---- threads:* allow (update, create_run) ------------------------------------------
+    S("threads.patch.dave.carols", "dave", "PATCH", "/threads/{t_carol}", {"metadata": {"topic": "patched"}},
+      fields=THREAD_FIELDS),
+    S("threads.get.carol.after_patch", "carol", "GET", "/threads/{t_carol}", fields=THREAD_FIELDS),
+    # (no run by dave on carol's thread, and no stateless run: threads:* lets LangGraph create the run,
+    # then the join's threads.read "owner" filter fails after the 200 has started: a broken response
+    # after ~5 s. A stateless run's temporary thread has no owner, so the same happens.)
+    S("runs.wait.carol.own", "carol", "POST", "/threads/{t_carol}/runs/wait", RUN,
+      fields={"who": "who", "has_token": "has_token"}),
+    S("threads.get.carol.after_run", "carol", "GET", "/threads/{t_carol}",
+      fields={**THREAD_FIELDS, "who": "values.who"}),
+    # ---- threads delete: {"$or": [one filter]} ------------------------------------------
+    S("threads.delete.carol.own", "carol", "DELETE", "/threads/{t_carol2}"),
+    S("threads.get.carol.after_failed_delete", "carol", "GET", "/threads/{t_carol2}", fields=THREAD_FIELDS),
+    S("threads.delete.carol.missing", "carol", "DELETE", f"/threads/{NEVER_MADE}"),
+    # ---- assistants:* allow --------------------------------------------------------------
+    S("assistants.create.carol", "carol", "POST", "/assistants",
+      {"graph_id": "agent", "metadata": {"owner": "mallory"}, "name": "carol-assistant"},
+      save={"a_carol": "assistant_id"}, fields=ASSISTANT_FIELDS),
+    S("assistants.get.dave.carols", "dave", "GET", "/assistants/{a_carol}", fields=ASSISTANT_FIELDS),
+    S("assistants.search.dave", "dave", "POST", "/assistants/search", SEARCH, visible="assistants"),
+    # an http-error from an authorization handler keeps its status on both servers
+    S("assistants.delete.carol.own", "carol", "DELETE", "/assistants/{a_carol}"),
+    S("assistants.get.carol.after_refused_delete", "carol", "GET", "/assistants/{a_carol}", fields=ASSISTANT_FIELDS),
+    # ---- store put allow; get/delete {"secret": false}; search {"public": true} --------------
+    S("store.put.carol.secret", "carol", "PUT", "/store/items",
+      {"namespace": ["carol", "docs"], "key": "k1", "value": {"secret": True, "public": True, "n": 1, "text": "s"}}),
+    S("store.put.carol.plain", "carol", "PUT", "/store/items",
+      {"namespace": ["carol", "docs"], "key": "k2", "value": {"secret": False, "public": True, "n": 2, "text": "p"}}),
+    S("store.put.carol.private", "carol", "PUT", "/store/items",
+      {"namespace": ["carol", "docs"], "key": "k3", "value": {"secret": False, "public": False, "n": 1, "text": "q"}}),
+    S("store.put.anon", "anon", "PUT", "/store/items",
+      {"namespace": ["carol", "docs"], "key": "k4", "value": {"text": "x"}}),
+    S("store.get.dave.secret", "dave", "GET", "/store/items", query=_item("k1"), fields=ITEM_FIELDS),
+    S("store.get.carol.secret", "carol", "GET", "/store/items", query=_item("k1"), fields=ITEM_FIELDS),
+    S("store.get.dave.plain", "dave", "GET", "/store/items", query=_item("k2"), fields=ITEM_FIELDS),
+    S("store.get.dave.missing", "dave", "GET", "/store/items", query=_item("k9")),
+    S("store.search.dave", "dave", "POST", "/store/items/search",
+      {"namespace_prefix": ["carol"], "limit": 10, "offset": 0}, visible="items"),
+    S("store.search.dave.client_filter", "dave", "POST", "/store/items/search",
+      {"namespace_prefix": ["carol"], "filter": {"n": 1}, "limit": 10, "offset": 0}, visible="items"),
+    S("store.search.dave.client_filter_no_match", "dave", "POST", "/store/items/search",
+      {"namespace_prefix": ["carol"], "filter": {"n": 5}, "limit": 10, "offset": 0}, visible="items"),
+    S("store.namespaces.carol", "carol", "POST", "/store/namespaces", {"limit": 100, "offset": 0},
+      visible="namespaces"),
+    S("store.delete.dave.secret", "dave", "DELETE", "/store/items", {"namespace": ["carol", "docs"], "key": "k1"}),
+    S("store.delete.dave.private", "dave", "DELETE", "/store/items", {"namespace": ["carol", "docs"], "key": "k3"}),
+    S("store.delete.dave.missing", "dave", "DELETE", "/store/items", {"namespace": ["carol", "docs"], "key": "k9"}),
+    S("store.get.carol.private_deleted", "carol", "GET", "/store/items", query=_item("k3")),
+    S("store.search.carol.after_deletes", "carol", "POST", "/store/items/search",
+      {"namespace_prefix": ["carol"], "limit": 10, "offset": 0}, visible="items"),
+]
+
+SCENARIOS: dict[str, list[dict[str, Any]]] = {"owner": SCENARIO, "probe": PROBE_SCENARIO}
+
+
 # ------------------------------------------------------------------------------------
 class Unbound(KeyError):
     pass
@@ -385,11 +481,11 @@ def _visible(kind: str, doc: Any, names: dict[str, str]) -> Any:
     raise ValueError(f"unknown visible kind {kind!r}")
 
 
-def run_scenario(url: str, *, timeout: float = 60.0, log=None) -> list[dict[str, Any]]:
+def run_scenario(url: str, *, scenario: str = "owner", timeout: float = 60.0, log=None) -> list[dict[str, Any]]:
     bound: dict[str, str] = dict(PRESET)
     results = []
     with httpx.Client(base_url=url, timeout=timeout, headers={"User-Agent": SDK_USER_AGENT}) as client:
-        for step in SCENARIO:
+        for step in SCENARIOS[scenario]:
             missing: set[str] = set()
             path = _fill(step["path"], bound, missing)
             body = _fill(step["body"], bound, missing)
@@ -433,8 +529,8 @@ def run_scenario(url: str, *, timeout: float = 60.0, log=None) -> list[dict[str,
     return results
 
 
-def format_table(results: list[dict[str, Any]]) -> str:
-    steps = {s["name"]: s for s in SCENARIO}
+def format_table(results: list[dict[str, Any]], scenario: str = "owner") -> str:
+    steps = {s["name"]: s for s in SCENARIOS[scenario]}
     lines = [f"{'step':44} {'actor':8} {'request':42} {'status':>6}  outcome"]
     for rec in results:
         s = steps.get(rec["step"], {"actor": "?", "method": "?", "path": "?"})
@@ -453,17 +549,18 @@ def format_table(results: list[dict[str, Any]]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", required=True, help="base URL of the server, e.g. http://127.0.0.1:8123")
+    ap.add_argument("--scenario", choices=sorted(SCENARIOS), default="owner", help="which table to run")
     ap.add_argument("--out", help="write the results (JSON list of {step, status, visible[, fields]}) here")
     ap.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in seconds")
     ap.add_argument("--quiet", action="store_true", help="don't print the table")
     args = ap.parse_args()
-    results = run_scenario(args.url.rstrip("/"), timeout=args.timeout)
+    results = run_scenario(args.url.rstrip("/"), scenario=args.scenario, timeout=args.timeout)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
             f.write("\n")
     if not args.quiet:
-        print(format_table(results))
+        print(format_table(results, args.scenario))
     return 0
 
 

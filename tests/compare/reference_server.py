@@ -3,11 +3,13 @@ on a free loopback port, wait until it answers, and stop it cleanly.
 
     python reference_server.py                 # print the URL, serve until Ctrl-C / SIGTERM
     python reference_server.py -- CMD ARGS...  # run CMD with {url} and $REFERENCE_URL set, then stop
+    python reference_server.py --project probe # another project dir (default: reference/)
 
-As a library: ``with ReferenceServer() as srv: ... srv.url ...``.
+As a library: ``with ReferenceServer(project=...) as srv: ... srv.url ...``.
 
-The project in ``reference/`` is copied into a fresh temporary directory and
-the server runs there, so the in-memory runtime's ``.langgraph_api/``
+The project (``reference/`` unless ``--project`` names another directory,
+relative paths resolving against this one) is copied into a fresh temporary
+directory, symlinks dereferenced, and the server runs there, so the in-memory runtime's ``.langgraph_api/``
 persistence starts empty on every start and never lands in the repo.
 Nothing reaches the network: analytics, the version check, LangSmith tracing
 and the browser are switched off, stdin is /dev/null, and it works with CI=true.
@@ -31,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 REFERENCE_DIR = HERE / "reference"
+PROBE_DIR = HERE / "probe"
 
 # Variables removed from the server's environment: with any of them set, the
 # server would try to reach LangSmith (tracing, license, metadata).
@@ -71,8 +74,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def project_dir(project: str | os.PathLike | None) -> Path:
+    """The project directory: REFERENCE_DIR by default; a relative path is tried against HERE first."""
+    if project is None:
+        return REFERENCE_DIR
+    path = Path(project)
+    if not path.is_absolute() and (HERE / path).is_dir():
+        path = HERE / path
+    if not (path / "langgraph.json").is_file():
+        raise SystemExit(f"reference server: {path} is not a project directory (no langgraph.json)")
+    return path.resolve()
+
+
 class ReferenceServer:
-    def __init__(self, port: int | None = None, startup_timeout: float = 180.0, log_path: str | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        startup_timeout: float = 180.0,
+        log_path: str | None = None,
+        project: str | os.PathLike | None = None,
+    ):
+        self.project_dir = project_dir(project)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
@@ -86,7 +108,8 @@ class ReferenceServer:
         exe = langgraph_executable()
         self.workdir = tempfile.mkdtemp(prefix="wasmgate-reference-")
         project = Path(self.workdir) / "project"
-        shutil.copytree(REFERENCE_DIR, project, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
+        # symlinks=False (the default) copies what a link points to: probe/graph.py is a link
+        shutil.copytree(self.project_dir, project, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
         if self.log_path is None:
             self.log_path = str(Path(self.workdir) / "server.log")
         self._log = open(self.log_path, "wb")
@@ -183,11 +206,13 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=None, help="default: a free ephemeral port")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for /ok")
     ap.add_argument("--log", default=None, help="write the server log here (default: inside the temp dir)")
+    ap.add_argument("--project", default=None,
+                    help="project directory to serve (default: reference/; e.g. probe)")
     ap.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ARGS... to run against the server")
     args = ap.parse_args()
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
 
-    srv = ReferenceServer(port=args.port, startup_timeout=args.timeout, log_path=args.log)
+    srv = ReferenceServer(port=args.port, startup_timeout=args.timeout, log_path=args.log, project=args.project)
     stop = {"flag": False}
 
     def on_signal(signum, frame):

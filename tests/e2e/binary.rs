@@ -225,3 +225,77 @@ fn http_status(addr: &str, request: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Runs `wasmgate check ARGS...`; returns (success, stdout + stderr).
+fn check(args: &[&str]) -> (bool, String) {
+    let out = Command::new(binary())
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn check_reports_contract_coverage_samples_and_latency() {
+    let g = guests();
+    let owner = g.path("owner-scoping");
+    let config = repo_root().join("examples/owner-scoping/langgraph.json");
+    let request = r#"[{"headers": {"x-api-key": "alice-key"},
+                       "authorize": {"resource": "threads", "action": "create", "value": {"metadata": {}}}},
+                      {"headers": {"x-api-key": "wrong"}}]"#;
+    let (ok, out) = check(&[
+        owner.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--request",
+        request,
+        "--iterations",
+        "20",
+    ]);
+    assert!(ok, "{out}");
+    for want in [
+        "contract: langgraph:auth@0.1.0, world `authorizer`",
+        "authorization handlers: *.*, assistants.read, assistants.search, store.*",
+        r#""identity":"alice""#,
+        r#"authorize threads.create: filter {"owner":"alice"}, value edited to {"metadata":{"owner":"alice"}}"#,
+        r#"refused: 401 {"detail":"Invalid API key"}"#,
+        "authenticate: p50 ",
+        "ok: no problems found",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+
+    // A graph is recognised as one.
+    let graph = g.on_behalf_graph.to_str().unwrap().to_string();
+    let (ok, out) = check(&[&graph]);
+    assert!(ok && out.contains("langgraph:graph@0.1.0"), "{out}");
+
+    // Every problem is a non-zero exit with the reason.
+    let (ok, out) = check(&[g.path("ungranted-import").to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        out.contains("wasmgate-test:ungranted/backdoor") && out.contains("does not grant"),
+        "{out}"
+    );
+    let (ok, out) = check(&[
+        g.faulty_auth.to_str().unwrap(),
+        "--request",
+        r#"{"headers": {"x-fault": "trap"}}"#,
+    ]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAULT"), "{out}");
+    let core = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(core.path(), b"\0asm\x01\0\0\0").unwrap();
+    let (ok, out) = check(&[core.path().to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        out.contains("core WebAssembly module") && out.contains("wasm32-wasip2"),
+        "{out}"
+    );
+}

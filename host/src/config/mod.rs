@@ -437,7 +437,7 @@ fn limits(raw: &RawLimits, timeout: Duration, memory_mib: u64) -> Result<Limits,
 /// the host environment variable; `{"$file": "path"}` reads a file relative to
 /// the config file (one trailing newline removed); any other JSON value is
 /// passed as its JSON text.
-fn settings(
+pub(crate) fn settings(
     dir: &Path,
     prefix: &str,
     raw: &BTreeMap<String, Value>,

@@ -15,7 +15,7 @@ use super::bindings::auth::AuthenticatorPre;
 use super::bindings::auth::langgraph::auth::types as wit;
 use super::bindings::authz::AuthorizerPre;
 use super::bindings::authz::exports::langgraph::auth::authorize as wit_authz;
-use super::{Fault, LoadError, ModuleInfo, Runtime, guarded};
+use super::{Fault, LoadError, ModuleInfo, Runtime, explain, guarded};
 use crate::config::{Limits, ModuleConfig};
 
 /// The request as the handler sees it.
@@ -134,11 +134,12 @@ impl AuthModule {
         } else {
             "langgraph:auth/authenticator@0.1.0"
         };
+        let problems = super::surface::Surface::of(&runtime.inner.engine, &component).problems();
         let world_error = |reason: String| LoadError::World {
             path: info.path.clone(),
             sha256: info.sha256.clone(),
             world,
-            reason,
+            reason: explain(reason, &problems),
         };
         let linked = runtime
             .inner

@@ -7,7 +7,7 @@ use wasmtime::component::Component;
 
 use super::bindings::graph::AgentPre;
 use super::bindings::graph::exports::langgraph::graph::graph as wit;
-use super::{Fault, LoadError, ModuleInfo, Runtime, guarded};
+use super::{Fault, LoadError, ModuleInfo, Runtime, explain, guarded};
 use crate::config::{Limits, ModuleConfig};
 
 /// One run's inputs, as JSON text.
@@ -49,11 +49,12 @@ impl GraphModule {
         info: ModuleInfo,
         module: &ModuleConfig,
     ) -> Result<Self, LoadError> {
+        let problems = super::surface::Surface::of(&runtime.inner.engine, &component).problems();
         let world_error = |reason: String| LoadError::World {
             path: info.path.clone(),
             sha256: info.sha256.clone(),
             world: "langgraph:graph/agent@0.1.0",
-            reason,
+            reason: explain(reason, &problems),
         };
         let pre = runtime
             .inner

@@ -19,6 +19,7 @@ mod bindings;
 mod cache;
 pub mod graph;
 mod state;
+pub mod surface;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -129,6 +130,10 @@ pub struct ModuleInfo {
     pub sha256: String,
     /// When it was compiled and linked.
     pub loaded_at: chrono::DateTime<chrono::Utc>,
+    /// Its imports and exports.
+    pub surface: surface::Surface,
+    /// Size of the file, in bytes.
+    pub size: usize,
 }
 
 /// Options of the runtime that are fixed for the life of the process.
@@ -290,6 +295,7 @@ impl Runtime {
         bytes: Vec<u8>,
     ) -> Result<(Component, ModuleInfo), LoadError> {
         let sha256 = sha256_hex(&bytes);
+        let size = bytes.len();
         if let Some(reason) = not_a_component(&bytes) {
             return Err(LoadError::NotComponent {
                 path: path.to_path_buf(),
@@ -325,12 +331,15 @@ impl Runtime {
             ms = started.elapsed().as_millis() as u64,
             "compiled module"
         );
+        let surface = surface::Surface::of(&self.inner.engine, &component);
         Ok((
             component,
             ModuleInfo {
                 path: path.to_path_buf(),
                 sha256,
                 loaded_at: chrono::Utc::now(),
+                surface,
+                size,
             },
         ))
     }
@@ -417,6 +426,15 @@ fn log_output(info: &ModuleInfo, state: &HostState) {
                 "{line}"
             );
         }
+    }
+}
+
+/// A linker error, preceded by what the component's surface explains.
+fn explain(reason: String, problems: &[String]) -> String {
+    if problems.is_empty() {
+        reason
+    } else {
+        format!("{}; ({reason})", problems.join("; "))
     }
 }
 
