@@ -319,3 +319,32 @@ pub async fn wait_status(
 pub fn sha256(bytes: &[u8]) -> String {
     wasmgate::plugin::sha256_hex(bytes)
 }
+
+/// Languages whose build of the shared policy (`examples/policy-<lang>/`)
+/// the conformance test and the language benchmark run. Adding a language:
+/// its recipe (`examples/policy-<lang>/build.sh`), its toolchain installer
+/// (`scripts/toolchains/<lang>.sh`), and one entry here.
+pub const POLICY_LANGUAGES: &[&str] = &["rust"];
+
+/// Builds a language's policy with its recipe into `out`.
+pub fn build_policy(lang: &str, out: &Path) -> PathBuf {
+    let recipe = repo_root().join(format!("examples/policy-{lang}/build.sh"));
+    let status = Command::new("bash")
+        .arg(&recipe)
+        .arg(out)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", recipe.display()));
+    assert!(
+        status.success(),
+        "{} failed: is its toolchain installed? scripts/test.sh installs every one (scripts/toolchains/{lang}.sh)",
+        recipe.display()
+    );
+    out.to_path_buf()
+}
+
+/// A language's policy config (`examples/policy-<lang>/langgraph.json`).
+pub fn policy_config(lang: &str) -> Value {
+    let file = repo_root().join(format!("examples/policy-{lang}/langgraph.json"));
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}

@@ -1,0 +1,233 @@
+//! Per-language benchmark: `cargo bench -p wasmgate-e2e --bench languages`.
+//!
+//! For every language's build of the shared policy (`examples/policy-<lang>/`,
+//! the list in `wasmgate_e2e::POLICY_LANGUAGES`), in one run:
+//! 1. the per-request cost on a fresh instance: `authenticate` (a known API
+//!    key) and `authorize` (`threads.read`), p50/p90;
+//! 2. the end-to-end throughput of authenticated and authorized
+//!    `GET /threads/{id}` over loopback HTTP.
+//!
+//! The Rust build is the baseline: every figure is also given as a ratio to
+//! it, measured in the same run, because these machines are shared and noisy.
+//! `WASMGATE_BENCH_SECS` sets the length of each throughput round (default 2).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wasmgate::plugin::{AuthRequest, AuthzRequest, Runtime, RuntimeOptions};
+use wasmgate_e2e::{POLICY_LANGUAGES, Project, Server, build_policy, guests, policy_config};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn fmt(d: Duration) -> String {
+    format!("{:>8.1} µs", d.as_secs_f64() * 1e6)
+}
+
+async fn timed<F: Future<Output = ()>>(n: usize, mut call: impl FnMut() -> F) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        call().await;
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    samples
+}
+
+fn throughput(addr: String, path: String, conns: usize, secs: f64) -> f64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let deadline = Instant::now() + Duration::from_secs_f64(secs);
+        let request = format!("GET {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: alice-key\r\n\r\n");
+        let mut tasks = Vec::new();
+        for _ in 0..conns {
+            let (addr, request) = (addr.clone(), request.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut buf = Vec::with_capacity(8192);
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    stream.write_all(request.as_bytes()).await.unwrap();
+                    read_response(&mut stream, &mut buf).await;
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let started = Instant::now();
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.unwrap();
+        }
+        total as f64 / started.elapsed().as_secs_f64()
+    })
+}
+
+async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
+    buf.clear();
+    let header_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let read = stream.read(&mut chunk).await.unwrap();
+        assert!(read > 0, "server closed the connection");
+        buf.extend_from_slice(&chunk[..read]);
+    };
+    let head = std::str::from_utf8(&buf[..header_end])
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        head.starts_with("http/1.1 200"),
+        "unexpected response: {head}"
+    );
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse().unwrap())
+        .expect("content-length");
+    while buf.len() < header_end + length {
+        let mut chunk = [0u8; 4096];
+        let read = stream.read(&mut chunk).await.unwrap();
+        assert!(read > 0, "server closed the connection");
+        buf.extend_from_slice(&chunk[..read]);
+    }
+}
+
+struct Figures {
+    lang: &'static str,
+    size: u64,
+    authn: Duration,
+    authz: Duration,
+    rps: f64,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let secs: f64 = std::env::var("WASMGATE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(&RuntimeOptions {
+        max_concurrency: 256,
+        cache_dir: None,
+    })
+    .unwrap();
+    println!(
+        "wasmgate per-language benchmark (the shared policy, examples/policy-<lang>); pooling allocator: {}",
+        runtime.is_pooling()
+    );
+    let request = AuthRequest {
+        method: "GET".into(),
+        path: "/threads/0193e0a2-0000-7000-8000-000000000000".into(),
+        query: String::new(),
+        headers: vec![
+            ("host".into(), b"127.0.0.1".to_vec()),
+            ("user-agent".into(), b"langgraph-sdk-py/0.4.14".to_vec()),
+            ("x-api-key".into(), b"alice-key".to_vec()),
+        ],
+    };
+    let mut all = Vec::new();
+    for lang in POLICY_LANGUAGES {
+        let module_file = build_policy(lang, &dir.path().join(format!("policy-{lang}.wasm")));
+        let size = std::fs::metadata(&module_file).unwrap().len();
+        let project = Project::new(
+            Some(&module_file),
+            &guests().on_behalf_graph,
+            &policy_config(lang),
+        );
+        let config = wasmgate::config::load(&project.config_file()).unwrap();
+        let module = runtime
+            .load_auth(&config.auth.as_ref().unwrap().module)
+            .await
+            .unwrap();
+        let user = json!({"identity": "alice", "is_authenticated": true, "display_name": "alice",
+                          "github_token": "ghp_alice", "permissions": ["threads:write"]});
+        let authz = AuthzRequest {
+            user: user.to_string(),
+            permissions: vec!["threads:write".into()],
+            resource: "threads".into(),
+            action: "read".into(),
+            is_studio_user: false,
+            value: json!({"thread_id": "0193e0a2-0000-7000-8000-000000000000"}).to_string(),
+        };
+        // Warm up, and check the module answers as the policy says.
+        for _ in 0..20 {
+            assert!(
+                matches!(module.authenticate(&request).await, Ok(Ok(_))),
+                "{lang}: alice-key must authenticate"
+            );
+            module.authorize(&authz).await.unwrap();
+        }
+        let n = 400;
+        let authn = timed(n, || async {
+            module.authenticate(&request).await.unwrap().unwrap();
+        })
+        .await;
+        let authz_s = timed(n, || async {
+            module.authorize(&authz).await.unwrap();
+        })
+        .await;
+        println!(
+            "\n{lang} ({} KiB)\n  authenticate  p50 {}  p90 {}\n  authorize     p50 {}  p90 {}",
+            size / 1024,
+            fmt(percentile(&authn, 0.5)),
+            fmt(percentile(&authn, 0.9)),
+            fmt(percentile(&authz_s, 0.5)),
+            fmt(percentile(&authz_s, 0.9))
+        );
+
+        let server = Server::start(&project).await;
+        let thread: Value = reqwest::Client::new()
+            .post(format!("{}/threads", server.url))
+            .header("x-api-key", "alice-key")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let path = format!("/threads/{}", thread["thread_id"].as_str().unwrap());
+        let addr = server.url.trim_start_matches("http://").to_string();
+        let rps = tokio::task::spawn_blocking(move || throughput(addr, path, 16, secs))
+            .await
+            .unwrap();
+        println!("  GET /threads/{{id}} (authenticate + authorize): {rps:>7.0} req/s");
+        server.stop().await;
+        all.push(Figures {
+            lang,
+            size,
+            authn: percentile(&authn, 0.5),
+            authz: percentile(&authz_s, 0.5),
+            rps,
+        });
+    }
+    let base = &all[0];
+    println!("\nsummary (ratios to {} in this run)", base.lang);
+    println!(
+        "  {:<8} {:>9} {:>14} {:>14} {:>12}",
+        "language", "size", "authenticate", "authorize", "throughput"
+    );
+    for f in &all {
+        println!(
+            "  {:<8} {:>6} KiB {:>9.1} µs ×{:<4.1} {:>7.1} µs ×{:<4.1} {:>7.0}/s {:>3.0}%",
+            f.lang,
+            f.size / 1024,
+            f.authn.as_secs_f64() * 1e6,
+            f.authn.as_secs_f64() / base.authn.as_secs_f64(),
+            f.authz.as_secs_f64() * 1e6,
+            f.authz.as_secs_f64() / base.authz.as_secs_f64(),
+            f.rps,
+            100.0 * f.rps / base.rps
+        );
+    }
+}
