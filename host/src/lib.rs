@@ -13,6 +13,7 @@ pub mod config;
 pub mod graph;
 pub mod plugin;
 pub mod reload;
+pub mod scaffold;
 pub mod storage;
 
 use std::future::Future;

@@ -29,6 +29,18 @@ enum Command {
     /// actions it covers, sample requests and per-call latency. Exits
     /// non-zero on any problem, so it can gate a CI pipeline.
     Check(CheckArgs),
+    /// Create a handler project (the example policy, the SDK and the WIT
+    /// contract, vendored) that builds as it stands: `./build.sh`.
+    New(NewArgs),
+}
+
+#[derive(clap::Args)]
+struct NewArgs {
+    /// The handler's language.
+    #[arg(long, value_parser = wasmgate::scaffold::LANGUAGES.iter().map(|(l, _, _)| *l).collect::<Vec<_>>())]
+    lang: String,
+    /// The project's name; its folder is created in the current directory.
+    name: String,
 }
 
 #[derive(clap::Args)]
@@ -89,6 +101,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve(args, false).await,
         Command::Dev(args) => serve(args, true).await,
         Command::Check(args) => check(args).await,
+        Command::New(args) => new_project(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -143,6 +156,18 @@ async fn serve(args: ServeArgs, dev: bool) -> anyhow::Result<()> {
     }
     wasmgate::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+fn new_project(args: &NewArgs) -> anyhow::Result<()> {
+    let dir = wasmgate::scaffold::new_project(&args.lang, &args.name, std::path::Path::new("."))?;
+    println!(
+        "created {}: build it with `{}/build.sh`, then `wasmgate check {}/auth.wasm --config {}/langgraph.json`",
+        dir.display(),
+        dir.display(),
+        dir.display(),
+        dir.display()
+    );
     Ok(())
 }
 

@@ -299,3 +299,65 @@ fn check_reports_contract_coverage_samples_and_latency() {
         "{out}"
     );
 }
+
+/// `wasmgate new`, its build, then `wasmgate check`, for every language: the
+/// dev loop a handler author follows, from an empty folder.
+#[test]
+fn new_projects_build_as_they_stand_and_pass_check() {
+    let scratch = tempfile::tempdir().unwrap();
+    // Rust scaffolds share one target dir, so that repeated runs are quick.
+    let cargo_target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("scaffolds");
+    for lang in wasmgate_e2e::POLICY_LANGUAGES {
+        let name = format!("my-{lang}-auth");
+        let out = Command::new(binary())
+            .args(["new", "--lang", lang, &name])
+            .current_dir(scratch.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "wasmgate new --lang {lang}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let project = scratch.path().join(&name);
+        let status = Command::new("bash")
+            .arg(project.join("build.sh"))
+            .env("CARGO_TARGET_DIR", &cargo_target)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{lang}: the new project does not build");
+        let module = project.join("auth.wasm");
+        let config = project.join("langgraph.json");
+        let (ok, report) = check(&[
+            module.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--request",
+            r#"{"headers": {"x-api-key": "alice-key"}, "authorize": {"resource": "store", "action": "put", "value": {"namespace": ["bob"]}}}"#,
+            "--iterations",
+            "5",
+        ]);
+        assert!(ok, "{lang}: {report}");
+        for want in [
+            "world `authorizer`",
+            r#""identity":"alice""#,
+            r#"authorize store.put: refuse 403 {"detail":"Not authorized"}"#,
+        ] {
+            assert!(
+                report.contains(want),
+                "{lang}: missing {want:?} in\n{report}"
+            );
+        }
+    }
+    // Unknown languages and names are refused with the reason.
+    let out = Command::new(binary())
+        .args(["new", "--lang", "rust", "1bad"])
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid project name"));
+}
