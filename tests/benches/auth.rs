@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wasmgate::auth::{AuthResult, Authenticator, WasmAuthenticator, normalize};
 use wasmgate::plugin::{AuthRequest, Denial, GuestUser, Runtime, RuntimeOptions};
+use wasmgate_e2e::load::{self, percentile};
 use wasmgate_e2e::{Project, Server, guests, standard_config};
 
 /// The example handler's logic, natively.
@@ -100,10 +100,6 @@ fn request() -> AuthRequest {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 async fn per_request(auth: &dyn Authenticator, n: usize) -> Vec<Duration> {
     let req = request();
     for _ in 0..50 {
@@ -129,75 +125,6 @@ fn report(name: &str, s: &[Duration]) -> Duration {
         percentile(s, 0.99).as_secs_f64() * 1e6
     );
     p50
-}
-
-/// Requests per second over `secs`, with `conns` keep-alive connections
-/// driven from their own runtime thread. The load generator speaks minimal
-/// HTTP/1.1 itself (like wrk) so that the client's CPU share stays small and
-/// the figure reflects the server.
-fn throughput(addr: String, path: String, conns: usize, secs: f64) -> f64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        let deadline = Instant::now() + Duration::from_secs_f64(secs);
-        let request = format!("GET {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: alice-key\r\n\r\n");
-        let mut tasks = Vec::new();
-        for _ in 0..conns {
-            let (addr, request) = (addr.clone(), request.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut buf = Vec::with_capacity(8192);
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    stream.write_all(request.as_bytes()).await.unwrap();
-                    read_response(&mut stream, &mut buf).await;
-                    n += 1;
-                }
-                n
-            }));
-        }
-        let started = Instant::now();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        total as f64 / started.elapsed().as_secs_f64()
-    })
-}
-
-/// Reads one response (headers, then `content-length` bytes) and checks for 200.
-async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
-    buf.clear();
-    let header_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 4096];
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..read]);
-    };
-    let head = std::str::from_utf8(&buf[..header_end])
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(
-        head.starts_with("http/1.1 200"),
-        "unexpected response: {head}"
-    );
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map(|v| v.trim().parse().unwrap())
-        .expect("content-length");
-    while buf.len() < header_end + length {
-        let mut chunk = [0u8; 4096];
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..read]);
-    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -282,9 +209,11 @@ async fn main() {
                 server.url.trim_start_matches("http://").to_string(),
                 path.clone(),
             );
-            rps[slot] = tokio::task::spawn_blocking(move || throughput(url, p, 16, secs))
-                .await
-                .unwrap();
+            rps[slot] = tokio::task::spawn_blocking(move || {
+                load::throughput(url, load::get(&p, "alice-key"), 16, secs)
+            })
+            .await
+            .unwrap();
             server.stop().await;
         }
         let ratio = rps[1] / rps[0];

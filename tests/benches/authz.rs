@@ -18,17 +18,13 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wasmgate::auth::filter::Filter;
 use wasmgate::plugin::{AuthzRequest, Runtime, RuntimeOptions};
 use wasmgate::storage::{Storage, Thread, ThreadQuery};
+use wasmgate_e2e::load::{self, percentile};
 use wasmgate_e2e::{Project, Server, guests, standard_config};
 
 const OWNERS: usize = 100;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn report(name: &str, mut s: Vec<Duration>) -> Duration {
     s.sort();
@@ -81,82 +77,6 @@ async fn seed(storage: &Storage, from: usize, to: usize) {
             .await
             .unwrap();
     }
-}
-
-/// Requests per second of one request over `conns` keep-alive connections
-/// (a minimal HTTP/1.1 load generator, so the client's share stays small).
-fn throughput(addr: String, request: String, conns: usize, secs: f64) -> f64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        let deadline = Instant::now() + Duration::from_secs_f64(secs);
-        let mut tasks = Vec::new();
-        for _ in 0..conns {
-            let (addr, request) = (addr.clone(), request.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut buf = Vec::with_capacity(16384);
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    stream.write_all(request.as_bytes()).await.unwrap();
-                    read_response(&mut stream, &mut buf).await;
-                    n += 1;
-                }
-                n
-            }));
-        }
-        let started = Instant::now();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        total as f64 / started.elapsed().as_secs_f64()
-    })
-}
-
-async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
-    buf.clear();
-    let header_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 8192];
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..read]);
-    };
-    let head = std::str::from_utf8(&buf[..header_end])
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(
-        head.starts_with("http/1.1 200"),
-        "unexpected response: {head}"
-    );
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map(|v| v.trim().parse().unwrap())
-        .expect("content-length");
-    while buf.len() < header_end + length {
-        let mut chunk = [0u8; 8192];
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..read]);
-    }
-}
-
-fn get(path: &str) -> String {
-    format!("GET {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: alice-key\r\n\r\n")
-}
-
-fn post(path: &str, body: &str) -> String {
-    format!(
-        "POST {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: alice-key\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -283,7 +203,7 @@ async fn main() {
             .await
             .unwrap();
         let one = format!("/threads/{}", threads[0].thread_id);
-        let search = post("/threads/search", r#"{"limit": 10}"#);
+        let search = load::post("/threads/search", "alice-key", r#"{"limit": 10}"#);
         let mut row = Vec::new();
         for (label, config) in [
             ("authenticated only (apikey-auth)", &authn_config),
@@ -293,11 +213,15 @@ async fn main() {
             let server = Server::serve(app).await;
             let addr = server.url.trim_start_matches("http://").to_string();
             let mut rps = [0.0f64; 2];
-            for (i, request) in [get(&one), search.clone()].into_iter().enumerate() {
+            for (i, request) in [load::get(&one, "alice-key"), search.clone()]
+                .into_iter()
+                .enumerate()
+            {
                 let addr = addr.clone();
-                rps[i] = tokio::task::spawn_blocking(move || throughput(addr, request, 16, secs))
-                    .await
-                    .unwrap();
+                rps[i] =
+                    tokio::task::spawn_blocking(move || load::throughput(addr, request, 16, secs))
+                        .await
+                        .unwrap();
             }
             println!(
                 "     {label:<44} GET /threads/{{id}} {:>7.0} req/s   POST /threads/search {:>7.0} req/s",

@@ -14,13 +14,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wasmgate::plugin::{AuthRequest, AuthzRequest, Runtime, RuntimeOptions};
+use wasmgate_e2e::load::{self, percentile};
 use wasmgate_e2e::{POLICY_LANGUAGES, Project, Server, build_policy, guests, policy_config};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn fmt(d: Duration) -> String {
     format!("{:>8.1} µs", d.as_secs_f64() * 1e6)
@@ -35,70 +31,6 @@ async fn timed<F: Future<Output = ()>>(n: usize, mut call: impl FnMut() -> F) ->
     }
     samples.sort();
     samples
-}
-
-fn throughput(addr: String, path: String, conns: usize, secs: f64) -> f64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        let deadline = Instant::now() + Duration::from_secs_f64(secs);
-        let request = format!("GET {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: alice-key\r\n\r\n");
-        let mut tasks = Vec::new();
-        for _ in 0..conns {
-            let (addr, request) = (addr.clone(), request.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut buf = Vec::with_capacity(8192);
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    stream.write_all(request.as_bytes()).await.unwrap();
-                    read_response(&mut stream, &mut buf).await;
-                    n += 1;
-                }
-                n
-            }));
-        }
-        let started = Instant::now();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        total as f64 / started.elapsed().as_secs_f64()
-    })
-}
-
-async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
-    buf.clear();
-    let header_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 4096];
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..read]);
-    };
-    let head = std::str::from_utf8(&buf[..header_end])
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(
-        head.starts_with("http/1.1 200"),
-        "unexpected response: {head}"
-    );
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map(|v| v.trim().parse().unwrap())
-        .expect("content-length");
-    while buf.len() < header_end + length {
-        let mut chunk = [0u8; 4096];
-        let read = stream.read(&mut chunk).await.unwrap();
-        assert!(read > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..read]);
-    }
 }
 
 struct Figures {
@@ -198,9 +130,11 @@ async fn main() {
             .unwrap();
         let path = format!("/threads/{}", thread["thread_id"].as_str().unwrap());
         let addr = server.url.trim_start_matches("http://").to_string();
-        let rps = tokio::task::spawn_blocking(move || throughput(addr, path, 16, secs))
-            .await
-            .unwrap();
+        let rps = tokio::task::spawn_blocking(move || {
+            load::throughput(addr, load::get(&path, "alice-key"), 16, secs)
+        })
+        .await
+        .unwrap();
         println!("  GET /threads/{{id}} (authenticate + authorize): {rps:>7.0} req/s");
         server.stop().await;
         all.push(Figures {

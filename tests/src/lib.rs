@@ -348,3 +348,98 @@ pub fn policy_config(lang: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
+
+/// A minimal HTTP/1.1 load generator for the benchmarks (like wrk): raw
+/// requests over keep-alive connections, so that the client's CPU share
+/// stays small and the figures reflect the server.
+pub mod load {
+    use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// `GET path` with an API key.
+    pub fn get(path: &str, api_key: &str) -> String {
+        format!("GET {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: {api_key}\r\n\r\n")
+    }
+
+    /// `POST path` with an API key and a JSON body.
+    pub fn post(path: &str, api_key: &str, body: &str) -> String {
+        format!(
+            "POST {path} HTTP/1.1\r\nhost: bench\r\nx-api-key: {api_key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// Requests per second of `request`, sent over `conns` connections to
+    /// `addr` (`host:port`) for `secs`, each answer read in full and checked
+    /// to be a 200. Runs its own runtime: call it from `spawn_blocking`.
+    pub fn throughput(addr: String, request: String, conns: usize, secs: f64) -> f64 {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let deadline = Instant::now() + Duration::from_secs_f64(secs);
+            let mut tasks = Vec::new();
+            for _ in 0..conns {
+                let (addr, request) = (addr.clone(), request.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+                    stream.set_nodelay(true).unwrap();
+                    let mut buf = Vec::with_capacity(16384);
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        stream.write_all(request.as_bytes()).await.unwrap();
+                        read_response(&mut stream, &mut buf).await;
+                        n += 1;
+                    }
+                    n
+                }));
+            }
+            let started = Instant::now();
+            let mut total = 0;
+            for t in tasks {
+                total += t.await.unwrap();
+            }
+            total as f64 / started.elapsed().as_secs_f64()
+        })
+    }
+
+    /// Reads one response (headers, then `content-length` bytes) and checks
+    /// for 200.
+    async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
+        buf.clear();
+        let header_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let mut chunk = [0u8; 8192];
+            let read = stream.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "server closed the connection");
+            buf.extend_from_slice(&chunk[..read]);
+        };
+        let head = std::str::from_utf8(&buf[..header_end])
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            head.starts_with("http/1.1 200"),
+            "unexpected response: {head}"
+        );
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map(|v| v.trim().parse().unwrap())
+            .expect("content-length");
+        while buf.len() < header_end + length {
+            let mut chunk = [0u8; 8192];
+            let read = stream.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "server closed the connection");
+            buf.extend_from_slice(&chunk[..read]);
+        }
+    }
+
+    /// The `p` quantile (0..=1) of sorted samples.
+    pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    }
+}
