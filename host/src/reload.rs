@@ -467,18 +467,17 @@ async fn reconcile<M: Reloadable>(
 /// Watches the config and module files and rechecks on change, until the
 /// returned handle is dropped.
 pub fn watch(reloader: Arc<Reloader>) -> anyhow::Result<WatchHandle> {
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let mut debouncer = notify_debouncer_mini::new_debouncer(
-        DEBOUNCE,
-        move |res: notify_debouncer_mini::DebounceEventResult| {
-            let _ = events_tx.send(res);
-        },
-    )?;
+    let (events_tx, mut events) = mpsc::unbounded_channel::<notify::Result<Vec<PathBuf>>>();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Some(forwarded) = changed_paths(res) {
+            let _ = events_tx.send(forwarded);
+        }
+    })?;
     let (stop_tx, mut stop) = tokio::sync::oneshot::channel::<()>();
     let (recheck_tx, mut recheck) = mpsc::unbounded_channel::<bool>();
     let mut watched_dirs = BTreeSet::new();
     let mut files = reloader.watched_files();
-    update_watches(&mut debouncer, &files, &mut watched_dirs);
+    update_watches(&mut watcher, &files, &mut watched_dirs);
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -487,13 +486,12 @@ pub fn watch(reloader: Arc<Reloader>) -> anyhow::Result<WatchHandle> {
                     reloader.recheck(force).await;
                 }
                 Some(result) = events.recv() => {
-                    let relevant = match result {
-                        Ok(evs) => evs.iter().any(|e| is_watched(&files, &e.path)),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "file watcher error; rechecking everything");
-                            true
-                        }
-                    };
+                    let mut relevant = is_relevant(&files, result);
+                    // Debounce: wait until the files have been quiet for a
+                    // moment, so a burst of writes is one recheck.
+                    while let Ok(Some(more)) = tokio::time::timeout(DEBOUNCE, events.recv()).await {
+                        relevant |= is_relevant(&files, more);
+                    }
                     if relevant {
                         reloader.recheck(false).await;
                     }
@@ -503,10 +501,10 @@ pub fn watch(reloader: Arc<Reloader>) -> anyhow::Result<WatchHandle> {
             let now = reloader.watched_files();
             if now != files {
                 files = now;
-                update_watches(&mut debouncer, &files, &mut watched_dirs);
+                update_watches(&mut watcher, &files, &mut watched_dirs);
             }
         }
-        drop(debouncer);
+        drop(watcher);
     });
     Ok(WatchHandle {
         _stop: stop_tx,
@@ -550,8 +548,41 @@ fn is_watched(files: &BTreeSet<PathBuf>, event: &Path) -> bool {
 
 /// Watches the directories of `files` (not the files: an atomic rename
 /// replaces the inode a file watch would follow).
+/// The paths a watcher event says changed, or `None` for events that are
+/// not changes (opens and reads: a recheck reads every watched file, and
+/// counting those reads would recheck forever).
+fn changed_paths(res: notify::Result<notify::Event>) -> Option<notify::Result<Vec<PathBuf>>> {
+    match res {
+        // A close after writing is how inotify says a write finished: keep it.
+        Ok(event)
+            if matches!(event.kind, notify::EventKind::Access(_))
+                && !matches!(
+                    event.kind,
+                    notify::EventKind::Access(notify::event::AccessKind::Close(
+                        notify::event::AccessMode::Write
+                    ))
+                ) =>
+        {
+            None
+        }
+        Ok(event) => Some(Ok(event.paths)),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// Whether a watcher event concerns a watched file (an error: assume so).
+fn is_relevant(files: &BTreeSet<PathBuf>, result: notify::Result<Vec<PathBuf>>) -> bool {
+    match result {
+        Ok(paths) => paths.iter().any(|p| is_watched(files, p)),
+        Err(e) => {
+            tracing::warn!(error = %e, "file watcher error; rechecking everything");
+            true
+        }
+    }
+}
+
 fn update_watches(
-    debouncer: &mut notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>,
+    watcher: &mut impl notify::Watcher,
     files: &BTreeSet<PathBuf>,
     watched: &mut BTreeSet<PathBuf>,
 ) {
@@ -569,15 +600,41 @@ fn update_watches(
         .filter_map(|d| d.canonicalize().ok())
         .collect();
     for dir in watched.difference(&dirs) {
-        let _ = debouncer.watcher().unwatch(dir);
+        let _ = watcher.unwatch(dir);
     }
     for dir in dirs.difference(watched) {
-        if let Err(e) = debouncer
-            .watcher()
-            .watch(dir, notify::RecursiveMode::NonRecursive)
-        {
+        if let Err(e) = watcher.watch(dir, notify::RecursiveMode::NonRecursive) {
             tracing::warn!(dir = %dir.display(), error = %e, "cannot watch directory; changes there need SIGHUP");
         }
     }
     *watched = dirs;
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+    use notify::{Event, EventKind};
+
+    use super::*;
+
+    #[test]
+    fn reads_of_watched_files_are_not_changes() {
+        let path = PathBuf::from("/x/auth.wasm");
+        let event = |kind| Ok(Event::new(kind).add_path(path.clone()));
+        for read in [
+            EventKind::Access(AccessKind::Open(AccessMode::Read)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Read),
+        ] {
+            assert!(changed_paths(event(read)).is_none());
+        }
+        for change in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+        ] {
+            let forwarded = changed_paths(event(change));
+            assert_eq!(forwarded.unwrap().unwrap(), vec![path.clone()]);
+        }
+    }
 }

@@ -265,12 +265,12 @@ pub async fn authenticate(
         (None, Some(module)) => authenticate_wasm(module, &auth_request).await,
         (None, None) => unreachable!("checked above"),
     };
-    match result {
+    let refusal = match result {
         Ok(Ok(user)) => {
             request
                 .extensions_mut()
                 .insert(Caller(Some(Arc::new(user))));
-            next.run(request).await
+            return next.run(request).await;
         }
         Ok(Err(denial)) => denial_error(denial, "authentication").into_response(),
         Err(Fault::Busy) => ApiError::new(
@@ -283,7 +283,43 @@ pub async fn authenticate(
             "authentication handler failed; the request was not authenticated",
         )
         .into_response(),
+    };
+    discard_body(request, refusal).await
+}
+
+/// Largest unread request body a refusal drains to keep the connection.
+const DRAIN_LIMIT: usize = 1 << 20;
+/// How long a refusal waits for the rest of an unread body.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads and drops the body of a request that is answered without it, so
+/// that the client can reuse its keep-alive connection for the next request
+/// (otherwise the connection is closed under a client that already sent its
+/// next request on it). A body that is too large or too slow closes the
+/// connection instead, and the response says so.
+async fn discard_body(request: Request, mut response: Response) -> Response {
+    let has_body = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || request
+            .headers()
+            .contains_key(axum::http::header::TRANSFER_ENCODING);
+    if !has_body {
+        return response;
     }
+    let drained = tokio::time::timeout(
+        DRAIN_TIMEOUT,
+        axum::body::to_bytes(request.into_body(), DRAIN_LIMIT),
+    )
+    .await;
+    if !matches!(drained, Ok(Ok(_))) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// A handler's refusal as an API error: its status and `{"detail"}`, with
