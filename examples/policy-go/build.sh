@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds auth.go into an auth component: build.sh [OUT] (default: ./auth.wasm here).
+# Toolchain, once: source scripts/bootstrap.sh && ensure_go_toolchain
+# The recipe itself is the SDK's: guest-sdk/go/build-component.sh.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export WASMGATE_COMPONENTIZE="${WASMGATE_COMPONENTIZE:-${CARGO_TARGET_DIR:-$repo/target}/tools/release/wasmgate-componentize}"
+exec bash "$repo/guest-sdk/go/build-component.sh" "$here" "$repo/wit/auth" "${1:-$here/auth.wasm}"

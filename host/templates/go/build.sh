@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds auth.go into ./auth.wasm (a WebAssembly component): ./build.sh [OUT]
+# Needs Go >= 1.27 (WASMGATE_GO or on PATH), wasmgate-componentize (built
+# from wasmgate's sources, tools/wasmgate-componentize; WASMGATE_COMPONENTIZE
+# or on PATH) and go.bytecodealliance.org/pkg (WASMGATE_GO_PKG). The recipe
+# is the SDK's: wasmgate-go/build-component.sh.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:-$here/auth.wasm}"
+bash "$here/wasmgate-go/build-component.sh" "$here" "$here/wit/auth" "$out"
+echo "built $out"
