@@ -69,8 +69,161 @@ const RUST: &[File] = &[
     ),
 ];
 
+const PYTHON: &[File] = &[
+    (
+        "auth.py",
+        include_str!("../../examples/policy-python/auth.py"),
+    ),
+    ("build.sh", include_str!("../templates/python/build.sh")),
+    (".gitignore", include_str!("../templates/python/gitignore")),
+    (
+        "wasmgate_auth/_core.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/_core.py"),
+    ),
+    (
+        "wasmgate_auth/__init__.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/__init__.py"),
+    ),
+    (
+        "wasmgate_auth/settings.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/settings.py"),
+    ),
+    (
+        "wasmgate_auth/component.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/component.py"),
+    ),
+    (
+        "wasmgate_auth/exceptions.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/exceptions.py"),
+    ),
+    (
+        "wasmgate_auth/build.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/build.py"),
+    ),
+    (
+        "wasmgate_auth/types.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/types.py"),
+    ),
+    (
+        "wasmgate_auth/_auth.py",
+        include_str!("../../guest-sdk/python/wasmgate_auth/_auth.py"),
+    ),
+];
+
+const JS: &[File] = &[
+    (
+        "auth.mts",
+        include_str!("../../examples/policy-js/auth.mts"),
+    ),
+    ("build.sh", include_str!("../templates/js/build.sh")),
+    (".gitignore", include_str!("../templates/js/gitignore")),
+    (
+        "wasmgate-js/package.json",
+        include_str!("../../guest-sdk/js/package.json"),
+    ),
+    (
+        "wasmgate-js/package-lock.json",
+        include_str!("../../guest-sdk/js/package-lock.json"),
+    ),
+    (
+        "wasmgate-js/build.mjs",
+        include_str!("../../guest-sdk/js/build.mjs"),
+    ),
+    (
+        "wasmgate-js/lib/bundle.mjs",
+        include_str!("../../guest-sdk/js/lib/bundle.mjs"),
+    ),
+    (
+        "wasmgate-js/lib/lower-async.mjs",
+        include_str!("../../guest-sdk/js/lib/lower-async.mjs"),
+    ),
+    (
+        "wasmgate-js/src/auth.js",
+        include_str!("../../guest-sdk/js/src/auth.js"),
+    ),
+    (
+        "wasmgate-js/src/auth.d.ts",
+        include_str!("../../guest-sdk/js/src/auth.d.ts"),
+    ),
+    (
+        "wasmgate-js/src/component.js",
+        include_str!("../../guest-sdk/js/src/component.js"),
+    ),
+    (
+        "wasmgate-js/src/async.js",
+        include_str!("../../guest-sdk/js/src/async.js"),
+    ),
+    (
+        "wasmgate-js/src/utf8.js",
+        include_str!("../../guest-sdk/js/src/utf8.js"),
+    ),
+];
+
+const C: &[File] = &[
+    ("auth.c", include_str!("../../examples/policy-c/auth.c")),
+    ("build.sh", include_str!("../templates/c/build.sh")),
+    (".gitignore", include_str!("../templates/c/gitignore")),
+    (
+        "wasmgate-c/build-component.sh",
+        include_str!("../../guest-sdk/c/build-component.sh"),
+    ),
+    (
+        "wasmgate-c/wasmgate_auth.h",
+        include_str!("../../guest-sdk/c/wasmgate_auth.h"),
+    ),
+    (
+        "wasmgate-c/wasmgate_auth.c",
+        include_str!("../../guest-sdk/c/wasmgate_auth.c"),
+    ),
+    (
+        "wasmgate-c/wasmgate_json.h",
+        include_str!("../../guest-sdk/c/wasmgate_json.h"),
+    ),
+    (
+        "wasmgate-c/wasmgate_json.c",
+        include_str!("../../guest-sdk/c/wasmgate_json.c"),
+    ),
+];
+
+const GO: &[File] = &[
+    ("auth.go", include_str!("../../examples/policy-go/auth.go")),
+    (
+        "auth_test.go",
+        include_str!("../../examples/policy-go/auth_test.go"),
+    ),
+    ("build.sh", include_str!("../templates/go/build.sh")),
+    ("test.sh", include_str!("../templates/go/test.sh")),
+    (".gitignore", include_str!("../templates/go/gitignore")),
+    (
+        "wasmgate-go/build-component.sh",
+        include_str!("../../guest-sdk/go/build-component.sh"),
+    ),
+    (
+        "wasmgate-go/test-handler.sh",
+        include_str!("../../guest-sdk/go/test-handler.sh"),
+    ),
+    (
+        "wasmgate-go/wasmgate/wasmgate.go",
+        include_str!("../../guest-sdk/go/wasmgate/wasmgate.go"),
+    ),
+    (
+        "wasmgate-go/glue/export_langgraph_auth_authenticate/glue.go",
+        include_str!("../../guest-sdk/go/glue/export_langgraph_auth_authenticate/glue.go"),
+    ),
+    (
+        "wasmgate-go/glue/export_langgraph_auth_authorize/glue.go",
+        include_str!("../../guest-sdk/go/glue/export_langgraph_auth_authorize/glue.go"),
+    ),
+];
+
 /// The languages `wasmgate new` knows, with their files and the display name.
-pub const LANGUAGES: &[(&str, &str, &[File])] = &[("rust", "Rust", RUST)];
+pub const LANGUAGES: &[(&str, &str, &[File])] = &[
+    ("rust", "Rust", RUST),
+    ("python", "Python", PYTHON),
+    ("js", "JavaScript", JS),
+    ("go", "Go", GO),
+    ("c", "C", C),
+];
 
 /// Why a project could not be created.
 #[derive(Debug, thiserror::Error)]

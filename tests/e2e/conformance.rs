@@ -290,6 +290,19 @@ fn normalise(v: &Value) -> Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
+        // Ids inside messages ("Thread with ID ... not found").
+        Value::String(s) => Value::String(
+            s.split(' ')
+                .map(|w| {
+                    if uuid::Uuid::parse_str(w).is_ok() {
+                        "<id>"
+                    } else {
+                        w
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         other => other.clone(),
     }
 }

@@ -324,7 +324,7 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// the conformance test and the language benchmark run. Adding a language:
 /// its recipe (`examples/policy-<lang>/build.sh`), its toolchain installer
 /// (`scripts/toolchains/<lang>.sh`), and one entry here.
-pub const POLICY_LANGUAGES: &[&str] = &["rust"];
+pub const POLICY_LANGUAGES: &[&str] = &["rust", "python", "js", "go", "c"];
 
 /// Builds a language's policy with its recipe into `out`.
 pub fn build_policy(lang: &str, out: &Path) -> PathBuf {
