@@ -323,6 +323,18 @@ fn new_projects_build_as_they_stand_and_pass_check() {
             String::from_utf8_lossy(&out.stderr)
         );
         let project = scratch.path().join(&name);
+        if *lang == "js" {
+            // A JS project's first build runs `npm ci` for its build tools;
+            // tests stay on loopback, so it gets the ones scripts/test.sh
+            // installed (the same package-lock.json) instead.
+            let tools = repo_root().join("guest-sdk/js/node_modules");
+            assert!(
+                tools.join(".bin/componentize-qjs").exists(),
+                "{}: run scripts/test.sh, which installs the JS toolchain",
+                tools.display()
+            );
+            std::os::unix::fs::symlink(&tools, project.join("wasmgate-js/node_modules")).unwrap();
+        }
         let status = Command::new("bash")
             .arg(project.join("build.sh"))
             .env("CARGO_TARGET_DIR", &cargo_target)
