@@ -20,8 +20,8 @@ use crate::auth::{self, AuthUser, authz};
 use crate::config::{DEFAULT_AUTH_MEMORY_MIB, DEFAULT_AUTH_TIMEOUT, Limits, ModuleConfig};
 use crate::plugin::surface::{CONTRACT_VERSION, Contract, Surface};
 use crate::plugin::{
-    AuthModule, AuthRequest, AuthzDecision, AuthzRequest, LoadError, Runtime, RuntimeOptions,
-    read_module,
+    AuthModule, AuthRequest, AuthzDecision, AuthzRequest, LoadError, ModuleBytes, Runtime,
+    RuntimeOptions, read_module,
 };
 
 /// One sample request, as written by the user (inline or in a file).
@@ -142,6 +142,7 @@ async fn run(
         options.module.display(),
         bytes.len() / 1024
     );
+    let bytes = ModuleBytes::new(bytes);
     match runtime.load_auth_bytes(&module, bytes.clone()).await {
         Ok(auth) => check_auth(&auth, options, out, problems).await,
         Err(auth_err) => {

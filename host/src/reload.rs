@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::config::{self, Config, ModuleConfig};
-use crate::plugin::{AuthModule, GraphModule, LoadError, Runtime, sha256_hex};
+use crate::plugin::{AuthModule, GraphModule, LoadError, ModuleBytes, Runtime, sha256_hex};
 use crate::storage::Storage;
 
 /// Quiet time after the last file event before a recheck.
@@ -95,7 +95,7 @@ trait Reloadable: Sized {
     async fn load(
         runtime: &Runtime,
         config: &ModuleConfig,
-        bytes: Vec<u8>,
+        bytes: ModuleBytes,
     ) -> Result<Self, LoadError>;
     async fn canary(&self) -> Result<(), crate::plugin::Fault>;
     fn info(&self) -> &crate::plugin::ModuleInfo;
@@ -106,7 +106,7 @@ impl Reloadable for AuthModule {
     async fn load(
         runtime: &Runtime,
         config: &ModuleConfig,
-        bytes: Vec<u8>,
+        bytes: ModuleBytes,
     ) -> Result<Self, LoadError> {
         runtime.load_auth_bytes(config, bytes).await
     }
@@ -126,7 +126,7 @@ impl Reloadable for GraphModule {
     async fn load(
         runtime: &Runtime,
         config: &ModuleConfig,
-        bytes: Vec<u8>,
+        bytes: ModuleBytes,
     ) -> Result<Self, LoadError> {
         runtime.load_graph_bytes(config, bytes).await
     }
@@ -425,7 +425,8 @@ async fn reconcile<M: Reloadable>(
             return current.cloned();
         }
     };
-    let sha = sha256_hex(&bytes);
+    let bytes = ModuleBytes::new(bytes);
+    let sha = bytes.sha256().to_string();
     if let Some(cur) = current
         .filter(|c| c.info().sha256 == sha && c.info().path == config.path && c.same_config(config))
     {

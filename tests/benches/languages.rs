@@ -9,7 +9,8 @@
 //!
 //! The Rust build is the baseline: every figure is also given as a ratio to
 //! it, measured in the same run, because these machines are shared and noisy.
-//! `WASMGATE_BENCH_SECS` sets the length of each throughput round (default 2).
+//! `WASMGATE_BENCH_SECS` sets the length of each throughput round (default 2);
+//! `WASMGATE_BENCH_LANGS` (e.g. `rust,python`) runs only those languages.
 
 use std::time::{Duration, Instant};
 
@@ -67,8 +68,13 @@ async fn main() {
             ("x-api-key".into(), b"alice-key".to_vec()),
         ],
     };
+    let only = std::env::var("WASMGATE_BENCH_LANGS").ok();
+    let chosen = POLICY_LANGUAGES.iter().filter(|l| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|x| x == **l))
+    });
     let mut all = Vec::new();
-    for lang in POLICY_LANGUAGES {
+    for lang in chosen {
         let module_file = build_policy(lang, &dir.path().join(format!("policy-{lang}.wasm")));
         let size = std::fs::metadata(&module_file).unwrap().len();
         let project = Project::new(

@@ -477,12 +477,22 @@ async fn the_compilation_cache_is_used_and_survives_corruption() {
     let server = Server::start(&project).await;
     server.stop().await;
     let cache = project.data_dir().join("compiled");
-    let mut entries: Vec<_> = std::fs::read_dir(&cache)
+    let files: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    let mut entries: Vec<_> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .cloned()
+        .collect();
     entries.sort();
-    assert_eq!(entries.len(), 2, "one entry per module: {entries:?}");
+    assert_eq!(entries.len(), 2, "one entry per module: {files:?}");
+    assert_eq!(
+        files.len(),
+        4,
+        "each artifact has its checksum file: {files:?}"
+    );
     let good: Vec<Vec<u8>> = entries.iter().map(|p| read(p)).collect();
 
     // Corrupt both entries: one truncated, one with a flipped byte.

@@ -2,11 +2,19 @@
 //!
 //! Entries are keyed by the sha256 of the module's bytes and a hash of the
 //! engine's compatibility settings (wasmtime version, target, tunables), so a
-//! restart, or a reload of a module seen before, skips compilation. **Only
-//! artifacts this cache wrote are ever deserialised**: each file starts with
-//! our magic and the sha256 of the payload, checked before wasmtime sees a
-//! byte. A bad entry (truncated, corrupted, from another engine) is deleted
-//! and recompiled, never trusted.
+//! restart, or a reload of a module seen before, skips compilation. An entry
+//! is two files: `<key>.cwasm`, exactly what `Component::serialize` wrote,
+//! and `<key>.cwasm.sum`, our magic and the BLAKE3 hash of the `.cwasm`.
+//!
+//! **Only artifacts this cache wrote are ever deserialised**: the `.cwasm`
+//! is hashed and compared with its `.sum` before wasmtime sees it, and is
+//! then mapped, not copied (`Component::deserialize_file`). A Python
+//! component's artifact is ~35 MB and this is on the reload path: streaming
+//! BLAKE3 plus a mapping costs ~10 ms where reading, sha256 and copying cost
+//! ~60. A bad entry (truncated, corrupted, no `.sum`, from another engine) is
+//! deleted and recompiled, never trusted. Entries are only ever replaced by
+//! rename, never rewritten in place, so a mapped artifact never changes
+//! under a live component.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -15,7 +23,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8; 8] = b"WGCACHE1";
+const MAGIC: &[u8; 8] = b"WGCACHE2";
 
 /// The cache directory and the engine key.
 #[derive(Clone)]
@@ -56,27 +64,30 @@ impl ArtifactCache {
     /// The cached component for these module bytes, if a sound entry exists.
     pub fn get(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let path = self.entry(sha256);
-        let bytes = std::fs::read(&path).ok()?;
-        let payload = match checked_payload(&bytes) {
-            Some(p) => p,
-            None => {
-                tracing::warn!(entry = %path.display(), "corrupt compilation cache entry; deleting it and recompiling");
-                let _ = std::fs::remove_file(&path);
-                return None;
-            }
-        };
-        // SAFETY: `Component::deserialize` must only see bytes produced by
-        // `Component::serialize` of a compatible engine. The payload passed
-        // the checksum written next to it by `put` below, in a directory only
-        // wasmgate writes to, and the file name carries the engine's
-        // compatibility hash; wasmtime checks its own header as well.
+        let sum_path = sum_path(&path);
+        let sum = std::fs::read(&sum_path).ok()?;
+        let intact = std::fs::File::open(&path)
+            .and_then(checksum)
+            .is_ok_and(|hash| sum_matches(&sum, &hash));
+        if !intact {
+            tracing::warn!(entry = %path.display(), "corrupt or incomplete compilation cache entry; deleting it and recompiling");
+            remove(&path);
+            return None;
+        }
+        // SAFETY: `Component::deserialize_file` must only see bytes produced
+        // by `Component::serialize` of a compatible engine, and the file must
+        // not change while the component lives. The file just matched the
+        // hash that `put` wrote next to it, in a directory only wasmgate
+        // writes to, under a name that carries the engine's compatibility
+        // hash; wasmtime checks its own header as well. `put` replaces
+        // entries by rename only, so a mapped file is never rewritten.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(engine, payload) };
+        let component = unsafe { Component::deserialize_file(engine, &path) };
         match component {
             Ok(c) => Some(c),
             Err(err) => {
                 tracing::warn!(entry = %path.display(), error = %format!("{err:#}"), "unusable compilation cache entry; deleting it and recompiling");
-                let _ = std::fs::remove_file(&path);
+                remove(&path);
                 None
             }
         }
@@ -88,14 +99,13 @@ impl ArtifactCache {
         let result = (|| -> anyhow::Result<()> {
             let payload = component.serialize()?;
             std::fs::create_dir_all(&self.dir)?;
-            let mut bytes = Vec::with_capacity(payload.len() + 40);
-            bytes.extend_from_slice(MAGIC);
-            bytes.extend_from_slice(&Sha256::digest(&payload));
-            bytes.extend_from_slice(&payload);
             let path = self.entry(sha256);
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, &path)?;
+            let mut sum = MAGIC.to_vec();
+            sum.extend_from_slice(blake3::hash(&payload).as_bytes());
+            // The artifact first, then its sum: a crash in between leaves a
+            // stale or missing sum, which `get` treats as corrupt.
+            write_atomically(&path, &payload)?;
+            write_atomically(&sum_path(&path), &sum)?;
             Ok(())
         })();
         if let Err(err) = result {
@@ -104,14 +114,33 @@ impl ArtifactCache {
     }
 }
 
-/// The payload of a cache file whose magic and checksum are right.
-fn checked_payload(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-    if rest.len() < 32 {
-        return None;
-    }
-    let (sum, payload) = rest.split_at(32);
-    (Sha256::digest(payload).as_slice() == sum).then_some(payload)
+fn sum_path(entry: &Path) -> PathBuf {
+    let mut name = entry.as_os_str().to_owned();
+    name.push(".sum");
+    PathBuf::from(name)
+}
+
+/// Writes a new file and renames it over `path`, so that readers (and live
+/// mappings) never see a partial or rewritten file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn remove(entry: &Path) {
+    let _ = std::fs::remove_file(entry);
+    let _ = std::fs::remove_file(sum_path(entry));
+}
+
+/// The BLAKE3 hash of a payload, read as a stream (no copy in memory).
+fn checksum(payload: impl std::io::Read) -> std::io::Result<blake3::Hash> {
+    Ok(blake3::Hasher::new().update_reader(payload)?.finalize())
+}
+
+/// Whether a `.sum` file's contents are our magic and `hash`.
+fn sum_matches(sum: &[u8], hash: &blake3::Hash) -> bool {
+    sum.strip_prefix(MAGIC.as_slice()) == Some(hash.as_bytes().as_slice())
 }
 
 #[cfg(test)]
@@ -120,15 +149,15 @@ mod tests {
 
     #[test]
     fn only_intact_entries_pass() {
-        let payload = b"compiled bytes";
-        let mut good = MAGIC.to_vec();
-        good.extend_from_slice(&Sha256::digest(payload));
-        good.extend_from_slice(payload);
-        assert_eq!(checked_payload(&good), Some(&payload[..]));
-        let mut flipped = good.clone();
-        *flipped.last_mut().unwrap() ^= 1;
-        assert_eq!(checked_payload(&flipped), None);
-        assert_eq!(checked_payload(&good[..20]), None);
-        assert_eq!(checked_payload(b"\0asm\x0d\0\x01\0 not ours"), None);
+        let payload = b"compiled bytes".as_slice();
+        let hash = checksum(payload).unwrap();
+        let mut sum = MAGIC.to_vec();
+        sum.extend_from_slice(hash.as_bytes());
+        assert!(sum_matches(&sum, &hash));
+        let flipped = checksum(b"compiled bytez".as_slice()).unwrap();
+        assert!(!sum_matches(&sum, &flipped));
+        assert!(!sum_matches(&sum[..20], &hash));
+        assert!(!sum_matches(&sum[8..], &hash));
+        assert!(!sum_matches(b"WGCACHE1 not ours", &hash));
     }
 }

@@ -158,6 +158,7 @@ struct Inner {
     permits: Arc<Semaphore>,
     pooling: bool,
     cache: Option<cache::ArtifactCache>,
+    recent: std::sync::Mutex<Recent>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -243,6 +244,7 @@ impl Runtime {
                 permits: Arc::new(Semaphore::new(options.max_concurrency)),
                 pooling,
                 cache,
+                recent: Default::default(),
                 stop_ticker,
             }),
         })
@@ -256,7 +258,7 @@ impl Runtime {
     /// Reads, compiles (or fetches from the cache) and links an
     /// authentication handler, off the request path.
     pub async fn load_auth(&self, module: &ModuleConfig) -> Result<AuthModule, LoadError> {
-        let bytes = read_module(&module.path).await?;
+        let bytes = ModuleBytes::new(read_module(&module.path).await?);
         self.load_auth_bytes(module, bytes).await
     }
 
@@ -264,7 +266,7 @@ impl Runtime {
     pub async fn load_auth_bytes(
         &self,
         module: &ModuleConfig,
-        bytes: Vec<u8>,
+        bytes: ModuleBytes,
     ) -> Result<AuthModule, LoadError> {
         let (component, info) = self.compile(&module.path, bytes).await?;
         let mut auth = AuthModule::link(self.clone(), component, info, module)?;
@@ -275,7 +277,7 @@ impl Runtime {
     /// Reads, compiles (or fetches from the cache) and links a graph, off the
     /// request path.
     pub async fn load_graph(&self, module: &ModuleConfig) -> Result<GraphModule, LoadError> {
-        let bytes = read_module(&module.path).await?;
+        let bytes = ModuleBytes::new(read_module(&module.path).await?);
         self.load_graph_bytes(module, bytes).await
     }
 
@@ -283,18 +285,21 @@ impl Runtime {
     pub async fn load_graph_bytes(
         &self,
         module: &ModuleConfig,
-        bytes: Vec<u8>,
+        bytes: ModuleBytes,
     ) -> Result<GraphModule, LoadError> {
         let (component, info) = self.compile(&module.path, bytes).await?;
         GraphModule::link(self.clone(), component, info, module)
     }
 
+    /// The compiled component for `bytes`: one of the last few this runtime
+    /// served (a rollback), else the on-disk cache, else a fresh compile, off
+    /// the async executor.
     async fn compile(
         &self,
         path: &Path,
-        bytes: Vec<u8>,
+        module: ModuleBytes,
     ) -> Result<(Component, ModuleInfo), LoadError> {
-        let sha256 = sha256_hex(&bytes);
+        let ModuleBytes { bytes, sha256 } = module;
         let size = bytes.len();
         if let Some(reason) = not_a_component(&bytes) {
             return Err(LoadError::NotComponent {
@@ -303,31 +308,47 @@ impl Runtime {
                 reason,
             });
         }
-        let engine = self.inner.engine.clone();
-        let cache = self.inner.cache.clone();
         let started = Instant::now();
-        let key = sha256.clone();
-        let (component, cached) = tokio::task::spawn_blocking(move || {
-            if let Some(component) = cache.as_ref().and_then(|c| c.get(&engine, &key)) {
-                return Ok((component, true));
+        let recent = self
+            .inner
+            .recent
+            .lock()
+            .expect("recent components")
+            .get(&sha256);
+        let (component, source) = match recent {
+            Some(component) => (component, "memory"),
+            None => {
+                let engine = self.inner.engine.clone();
+                let cache = self.inner.cache.clone();
+                let key = sha256.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Some(component) = cache.as_ref().and_then(|c| c.get(&engine, &key)) {
+                        return Ok((component, "disk cache"));
+                    }
+                    let component = Component::from_binary(&engine, &bytes)?;
+                    if let Some(cache) = &cache {
+                        cache.put(&key, &component);
+                    }
+                    Ok::<_, wasmtime::Error>((component, "compiled"))
+                })
+                .await
+                .expect("compile task panicked")
+                .map_err(|err| LoadError::Compile {
+                    path: path.to_path_buf(),
+                    sha256: sha256.clone(),
+                    reason: format!("{err:#}"),
+                })?
             }
-            let component = Component::from_binary(&engine, &bytes)?;
-            if let Some(cache) = &cache {
-                cache.put(&key, &component);
-            }
-            Ok::<_, wasmtime::Error>((component, false))
-        })
-        .await
-        .expect("compile task panicked")
-        .map_err(|err| LoadError::Compile {
-            path: path.to_path_buf(),
-            sha256: sha256.clone(),
-            reason: format!("{err:#}"),
-        })?;
+        };
+        self.inner
+            .recent
+            .lock()
+            .expect("recent components")
+            .put(&sha256, &component);
         tracing::info!(
             module = %path.display(),
             sha256 = %sha256,
-            cached,
+            from = source,
             ms = started.elapsed().as_millis() as u64,
             "compiled module"
         );
@@ -461,6 +482,62 @@ pub async fn read_module(path: &Path) -> Result<Vec<u8>, LoadError> {
             path: path.to_path_buf(),
             source,
         })
+}
+
+/// A module's bytes and their sha256, hashed once: the identity that logs,
+/// `/info`, the compilation caches and the unchanged-bytes check all use.
+#[derive(Clone)]
+pub struct ModuleBytes {
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+impl ModuleBytes {
+    /// Hashes `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        let sha256 = sha256_hex(&bytes);
+        ModuleBytes { bytes, sha256 }
+    }
+
+    /// The hex sha256.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether there are no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// How many compiled components a runtime keeps in memory after serving
+/// them, so that rolling back to one of them skips the disk cache. Bounded,
+/// so that memory stays flat across any number of reloads.
+const RECENT_COMPONENTS: usize = 4;
+
+/// The last [`RECENT_COMPONENTS`] components compiled or loaded, by sha256,
+/// most recent first. `Component` is a cheap handle.
+#[derive(Default)]
+struct Recent(std::collections::VecDeque<(String, Component)>);
+
+impl Recent {
+    fn get(&self, sha256: &str) -> Option<Component> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == sha256)
+            .map(|(_, c)| c.clone())
+    }
+
+    fn put(&mut self, sha256: &str, component: &Component) {
+        self.0.retain(|(key, _)| key != sha256);
+        self.0.push_front((sha256.to_string(), component.clone()));
+        self.0.truncate(RECENT_COMPONENTS);
+    }
 }
 
 /// Hex sha256 of some bytes: how modules are identified everywhere.
