@@ -92,26 +92,40 @@ async fn past_the_concurrency_bound_requests_get_503_not_a_pool_failure() {
     let project = project(1, 2000);
     let server = Server::start(&project).await;
     let c = client();
-    let url = server.url.clone();
-    let hog = tokio::spawn({
-        let c = c.clone();
-        async move { send(&c, &url, Some("loop")).await }
-    });
-    // Bounded: the hog's deadline ends the window; we stop at the first 503.
-    let mut saw_busy = None;
-    for _ in 0..10_000 {
-        let (status, headers, body) = send(&c, &server.url, None).await;
+    // The hog races the probes for the one slot; if a probe holds it when
+    // the hog arrives, the hog itself gets 503 and we try again (bounded).
+    let mut attempts = 0;
+    let body = loop {
+        attempts += 1;
+        assert!(
+            attempts <= 20,
+            "the looping request never got the only slot"
+        );
+        let url = server.url.clone();
+        let hog = tokio::spawn({
+            let c = c.clone();
+            async move { send(&c, &url, Some("loop")).await }
+        });
+        // Bounded: the hog's deadline ends the window; we stop at the first 503.
+        let mut saw_busy = None;
+        for _ in 0..10_000 {
+            let (status, headers, body) = send(&c, &server.url, None).await;
+            if status == 503 {
+                saw_busy = Some((headers, body));
+                break;
+            }
+            if hog.is_finished() {
+                break;
+            }
+        }
+        let (status, _, _) = hog.await.unwrap();
         if status == 503 {
-            saw_busy = Some((headers, body));
-            break;
+            continue;
         }
-        if hog.is_finished() {
-            break;
-        }
-    }
-    let (status, _, _) = hog.await.unwrap();
-    assert_eq!(status, 500, "the hog hits its deadline");
-    let (_, body) = saw_busy.expect("a request made while the only slot was held got 503");
+        assert_eq!(status, 500, "the hog hits its deadline");
+        let (_, body) = saw_busy.expect("a request made while the only slot was held got 503");
+        break body;
+    };
     assert!(body["detail"].as_str().unwrap().contains("busy"), "{body}");
     let (status, _, _) = send(&c, &server.url, None).await;
     assert_eq!(status, 200, "the slot is free again");
