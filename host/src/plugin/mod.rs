@@ -350,7 +350,7 @@ impl Runtime {
             sha256 = %sha256,
             from = source,
             ms = started.elapsed().as_millis() as u64,
-            "compiled module"
+            "module ready"
         );
         let surface = surface::Surface::of(&self.inner.engine, &component);
         Ok((
