@@ -503,16 +503,6 @@ impl ModuleBytes {
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
-
-    /// The size in bytes.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// Whether there are no bytes at all.
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
 }
 
 /// How many compiled components a runtime keeps in memory after serving
