@@ -10,7 +10,9 @@
 //!    `POST /threads/search` over loopback HTTP, against the same server
 //!    authenticating only (the API-key example: no authorization), and the
 //!    query plan of the owner-filtered search, which must use the metadata
-//!    index: the search cost must not grow with other owners' threads.
+//!    index: the search cost must not grow with other owners' threads. A
+//!    third dataset (10,000 threads, alice still owning 10) isolates that:
+//!    only other owners' threads grew.
 //!
 //! Machines here are shared and noisy: read the ratios, not the absolutes.
 //! `WASMGATE_BENCH_SECS` sets the length of each throughput round (default 2).
@@ -58,8 +60,8 @@ fn owner_of(i: usize) -> String {
     }
 }
 
-/// Adds threads `from..to`, spread over the owners.
-async fn seed(storage: &Storage, from: usize, to: usize) {
+/// Adds threads `from..to`, thread `i` owned by `owner(i)`.
+async fn seed(storage: &Storage, from: usize, to: usize, owner: impl Fn(usize) -> String) {
     for i in from..to {
         let now = chrono::Utc::now();
         storage
@@ -68,7 +70,7 @@ async fn seed(storage: &Storage, from: usize, to: usize) {
                 created_at: now,
                 updated_at: now,
                 state_updated_at: now,
-                metadata: json!({"owner": owner_of(i), "n": i}),
+                metadata: json!({"owner": owner(i), "n": i}),
                 status: "idle".into(),
                 config: json!({}),
                 values: None,
@@ -158,6 +160,10 @@ async fn main() {
         &standard_config(None),
     );
     let authn_config = wasmgate::config::load(&authn.config_file()).unwrap();
+    let configs = [
+        ("authenticated only (apikey-auth)", &authn_config),
+        ("authenticated + authorized (owner-scoping)", &owner_config),
+    ];
     let data = tempfile::tempdir().unwrap();
     let storage = Storage::open(data.path()).await.unwrap();
 
@@ -168,78 +174,107 @@ async fn main() {
     let mut seeded = 0;
     for total in [1_000usize, 10_000] {
         let started = Instant::now();
-        seed(&storage, seeded, total).await;
+        seed(&storage, seeded, total, owner_of).await;
         seeded = total;
         println!(
             "  -- {total} threads (seeded in {:.1}s)",
             started.elapsed().as_secs_f64()
         );
-        let alice = owner_of(0);
-        let q = ThreadQuery {
-            filter: Filter::parse(&json!({"owner": alice})).unwrap(),
-            ..ThreadQuery::default()
-        };
-        let plan = storage.explain_thread_search(&q).await.unwrap();
-        println!(
-            "     query plan of the owner-filtered search: {}",
-            plan.replace('\n', " | ")
-        );
-        assert!(
-            plan.contains("thread_meta_lookup"),
-            "the owner search does not use the metadata index: {plan}"
-        );
-        let (threads, _) = storage
-            .search_threads(
-                &q,
-                wasmgate::storage::Sort {
-                    column: "created_at",
-                    desc: true,
-                },
-                wasmgate::storage::Page {
-                    limit: 1,
-                    offset: 0,
-                },
-            )
-            .await
-            .unwrap();
-        let one = format!("/threads/{}", threads[0].thread_id);
-        let search = load::post("/threads/search", "alice-key", r#"{"limit": 10}"#);
-        let mut row = Vec::new();
-        for (label, config) in [
-            ("authenticated only (apikey-auth)", &authn_config),
-            ("authenticated + authorized (owner-scoping)", &owner_config),
-        ] {
-            let app = wasmgate::App::build(config, data.path()).await.unwrap();
-            let server = Server::serve(app).await;
-            let addr = server.url.trim_start_matches("http://").to_string();
-            let mut rps = [0.0f64; 2];
-            for (i, request) in [load::get(&one, "alice-key"), search.clone()]
-                .into_iter()
-                .enumerate()
-            {
-                let addr = addr.clone();
-                rps[i] =
-                    tokio::task::spawn_blocking(move || load::throughput(addr, request, 16, secs))
-                        .await
-                        .unwrap();
-            }
-            println!(
-                "     {label:<44} GET /threads/{{id}} {:>7.0} req/s   POST /threads/search {:>7.0} req/s",
-                rps[0], rps[1]
-            );
-            row.push(rps);
-            server.stop().await;
+        search_rps.push(round(&storage, data.path(), &configs, secs).await);
+    }
+    storage.close().await;
+
+    // The same 10,000 threads from 100 owners, but alice keeps the 10 she
+    // has at 1,000: the 9,000 others belong to the 99 other owners. Her
+    // search returns the same rows, so only other owners' data grew.
+    let others = tempfile::tempdir().unwrap();
+    let storage = Storage::open(others.path()).await.unwrap();
+    seed(&storage, 0, 10_000, |i| {
+        if i < 1_000 {
+            owner_of(i)
+        } else {
+            owner_of(1 + i % (OWNERS - 1))
+        }
+    })
+    .await;
+    println!("  -- 10000 threads, alice still owns 10 (only other owners' threads grew)");
+    search_rps.push(round(&storage, others.path(), &configs[1..], secs).await);
+    storage.close().await;
+
+    println!(
+        "\n  authorized search throughput at 10,000 threads, relative to 1,000 (flat = index lookups; a scan of everyone's threads would fall towards 10%):\n    alice's rows grew with the rest (10 -> 100): {:.0}%\n    only other owners' rows grew:                {:.0}%",
+        100.0 * search_rps[1] / search_rps[0],
+        100.0 * search_rps[2] / search_rps[0]
+    );
+}
+
+/// Serves `data` with each config in turn and measures alice's `GET
+/// /threads/{id}` and `POST /threads/search`; prints the query plan of her
+/// owner-filtered search (which must use the metadata index) and returns
+/// the search throughput of the last config.
+async fn round(
+    storage: &Storage,
+    data: &std::path::Path,
+    configs: &[(&str, &wasmgate::config::Config)],
+    secs: f64,
+) -> f64 {
+    let q = ThreadQuery {
+        filter: Filter::parse(&json!({"owner": owner_of(0)})).unwrap(),
+        ..ThreadQuery::default()
+    };
+    let plan = storage.explain_thread_search(&q).await.unwrap();
+    println!(
+        "     query plan of the owner-filtered search: {}",
+        plan.replace('\n', " | ")
+    );
+    assert!(
+        plan.contains("thread_meta_lookup"),
+        "the owner search does not use the metadata index: {plan}"
+    );
+    let (threads, _) = storage
+        .search_threads(
+            &q,
+            wasmgate::storage::Sort {
+                column: "created_at",
+                desc: true,
+            },
+            wasmgate::storage::Page {
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let one = format!("/threads/{}", threads[0].thread_id);
+    let search = load::post("/threads/search", "alice-key", r#"{"limit": 10}"#);
+    let mut row = Vec::new();
+    for (label, config) in configs {
+        let app = wasmgate::App::build(config, data).await.unwrap();
+        let server = Server::serve(app).await;
+        let addr = server.url.trim_start_matches("http://").to_string();
+        let mut rps = [0.0f64; 2];
+        for (i, request) in [load::get(&one, "alice-key"), search.clone()]
+            .into_iter()
+            .enumerate()
+        {
+            let addr = addr.clone();
+            rps[i] = tokio::task::spawn_blocking(move || load::throughput(addr, request, 16, secs))
+                .await
+                .unwrap();
         }
         println!(
-            "     authorized / authenticated-only: GET {:.0}%, search {:.0}%",
-            100.0 * row[1][0] / row[0][0],
-            100.0 * row[1][1] / row[0][1]
+            "     {label:<44} GET /threads/{{id}} {:>7.0} req/s   POST /threads/search {:>7.0} req/s",
+            rps[0], rps[1]
         );
-        search_rps.push(row[1][1]);
+        row.push(rps);
+        server.stop().await;
     }
-    println!(
-        "\n  authorized search throughput at 10,000 threads is {:.0}% of that at 1,000 (flat = index lookups; a scan would fall towards 10%)",
-        100.0 * search_rps[1] / search_rps[0]
-    );
-    storage.close().await;
+    if let [authn, authz] = row[..] {
+        println!(
+            "     authorized / authenticated-only: GET {:.0}%, search {:.0}%",
+            100.0 * authz[0] / authn[0],
+            100.0 * authz[1] / authn[1]
+        );
+    }
+    row.last().unwrap()[1]
 }
