@@ -29,7 +29,8 @@ use crate::config::{self, Config, ModuleConfig};
 use crate::plugin::{AuthModule, GraphModule, LoadError, ModuleBytes, Runtime, sha256_hex};
 use crate::storage::Storage;
 
-/// Quiet time after the last file event before a recheck.
+/// Quiet time after the last file event before a recheck, unless a watched
+/// file has landed (renamed into place or closed after writing).
 const DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// The modules serving requests, swapped as a whole.
@@ -468,7 +469,7 @@ async fn reconcile<M: Reloadable>(
 /// Watches the config and module files and rechecks on change, until the
 /// returned handle is dropped.
 pub fn watch(reloader: Arc<Reloader>) -> anyhow::Result<WatchHandle> {
-    let (events_tx, mut events) = mpsc::unbounded_channel::<notify::Result<Vec<PathBuf>>>();
+    let (events_tx, mut events) = mpsc::unbounded_channel::<notify::Result<Change>>();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Some(forwarded) = changed_paths(res) {
             let _ = events_tx.send(forwarded);
@@ -487,11 +488,20 @@ pub fn watch(reloader: Arc<Reloader>) -> anyhow::Result<WatchHandle> {
                     reloader.recheck(force).await;
                 }
                 Some(result) = events.recv() => {
-                    let mut relevant = is_relevant(&files, result);
+                    let (mut relevant, mut landed) = classify(&files, result);
                     // Debounce: wait until the files have been quiet for a
-                    // moment, so a burst of writes is one recheck.
-                    while let Ok(Some(more)) = tokio::time::timeout(DEBOUNCE, events.recv()).await {
-                        relevant |= is_relevant(&files, more);
+                    // moment, so a burst of writes is one recheck; but a
+                    // watched file renamed into place or closed after
+                    // writing has landed, so act on it at once.
+                    while !landed {
+                        match tokio::time::timeout(DEBOUNCE, events.recv()).await {
+                            Ok(Some(more)) => {
+                                let (r, l) = classify(&files, more);
+                                relevant |= r;
+                                landed = l;
+                            }
+                            _ => break,
+                        }
                     }
                     if relevant {
                         reloader.recheck(false).await;
@@ -547,41 +557,56 @@ fn is_watched(files: &BTreeSet<PathBuf>, event: &Path) -> bool {
     files.iter().any(|f| key(f).as_ref() == Some(&event_key))
 }
 
-/// Watches the directories of `files` (not the files: an atomic rename
-/// replaces the inode a file watch would follow).
-/// The paths a watcher event says changed, or `None` for events that are
-/// not changes (opens and reads: a recheck reads every watched file, and
+/// A watcher event, reduced to what the watch loop needs.
+struct Change {
+    paths: Vec<PathBuf>,
+    /// The file is complete: renamed into place, or closed after writing.
+    landed: bool,
+}
+
+/// What a watcher event says changed, or `None` for events that are not
+/// changes (opens and reads: a recheck reads every watched file, and
 /// counting those reads would recheck forever).
-fn changed_paths(res: notify::Result<notify::Event>) -> Option<notify::Result<Vec<PathBuf>>> {
+fn changed_paths(res: notify::Result<notify::Event>) -> Option<notify::Result<Change>> {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
     match res {
-        // A close after writing is how inotify says a write finished: keep it.
-        Ok(event)
-            if matches!(event.kind, notify::EventKind::Access(_))
-                && !matches!(
-                    event.kind,
-                    notify::EventKind::Access(notify::event::AccessKind::Close(
-                        notify::event::AccessMode::Write
-                    ))
-                ) =>
-        {
-            None
+        Ok(event) => {
+            let landed = matches!(
+                event.kind,
+                EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+                    // A close after writing is how inotify says a write finished.
+                    | EventKind::Access(AccessKind::Close(AccessMode::Write))
+            );
+            if matches!(event.kind, EventKind::Access(_)) && !landed {
+                return None;
+            }
+            Some(Ok(Change {
+                paths: event.paths,
+                landed,
+            }))
         }
-        Ok(event) => Some(Ok(event.paths)),
         Err(e) => Some(Err(e)),
     }
 }
 
-/// Whether a watcher event concerns a watched file (an error: assume so).
-fn is_relevant(files: &BTreeSet<PathBuf>, result: notify::Result<Vec<PathBuf>>) -> bool {
+/// Whether a watcher event concerns a watched file (an error: assume so),
+/// and whether it says that watched file has landed.
+fn classify(files: &BTreeSet<PathBuf>, result: notify::Result<Change>) -> (bool, bool) {
     match result {
-        Ok(paths) => paths.iter().any(|p| is_watched(files, p)),
+        Ok(change) => {
+            let relevant = change.paths.iter().any(|p| is_watched(files, p));
+            (relevant, relevant && change.landed)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "file watcher error; rechecking everything");
-            true
+            (true, false)
         }
     }
 }
 
+/// Watches the directories of `files` (not the files: an atomic rename
+/// replaces the inode a file watch would follow).
 fn update_watches(
     watcher: &mut impl notify::Watcher,
     files: &BTreeSet<PathBuf>,
@@ -613,7 +638,7 @@ fn update_watches(
 
 #[cfg(test)]
 mod tests {
-    use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind, RenameMode};
     use notify::{Event, EventKind};
 
     use super::*;
@@ -629,13 +654,44 @@ mod tests {
         ] {
             assert!(changed_paths(event(read)).is_none());
         }
-        for change in [
-            EventKind::Create(CreateKind::File),
-            EventKind::Modify(ModifyKind::Any),
-            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+        // Changes still in progress (debounced), and changes that say the
+        // file has landed (acted on at once).
+        for (change, landed) in [
+            (EventKind::Create(CreateKind::File), false),
+            (EventKind::Modify(ModifyKind::Any), false),
+            (
+                EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+                false,
+            ),
+            (EventKind::Modify(ModifyKind::Name(RenameMode::From)), false),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                true,
+            ),
+            (EventKind::Modify(ModifyKind::Name(RenameMode::To)), true),
+            (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), true),
         ] {
-            let forwarded = changed_paths(event(change));
-            assert_eq!(forwarded.unwrap().unwrap(), vec![path.clone()]);
+            let forwarded = changed_paths(event(change)).unwrap().unwrap();
+            assert_eq!(forwarded.paths, vec![path.clone()], "{change:?}");
+            assert_eq!(forwarded.landed, landed, "{change:?}");
         }
+    }
+
+    #[test]
+    fn only_a_watched_file_landing_skips_the_debounce() {
+        // Watched files are matched by their (existing) folder and name.
+        let dir = std::env::temp_dir();
+        let files = BTreeSet::from([dir.join("auth.wasm")]);
+        let change = |name: &str, landed| {
+            Ok(Change {
+                paths: vec![dir.join(name)],
+                landed,
+            })
+        };
+        assert_eq!(classify(&files, change("auth.wasm", true)), (true, true));
+        assert_eq!(classify(&files, change("auth.wasm", false)), (true, false));
+        assert_eq!(classify(&files, change("other.wasm", true)), (false, false));
+        let error = Err(notify::Error::generic("overflow"));
+        assert_eq!(classify(&files, error), (true, false));
     }
 }

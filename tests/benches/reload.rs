@@ -87,10 +87,7 @@ async fn main() {
     );
     let auth = project.dir.path().join("auth.wasm");
     let mut server = Server::start(&project).await;
-    println!(
-        "wasmgate reload benchmark (file landed → new version serving; includes the {} ms debounce)",
-        20
-    );
+    println!("wasmgate reload benchmark (file landed by atomic rename → new version serving)");
     println!("  Rust example handler: {} KiB", example.len() / 1024);
 
     let (a, b) = latencies(&mut server, &auth, &example, 15, 30).await;
