@@ -33,6 +33,23 @@ pub struct Page {
     pub offset: i64,
 }
 
+/// Appends ` ORDER BY <order_by> LIMIT ? OFFSET ?`.
+fn push_order_and_page(qb: &mut QueryBuilder<Sqlite>, order_by: &str, page: Page) {
+    qb.push(format!(" ORDER BY {order_by} LIMIT "));
+    qb.push_bind(page.limit);
+    qb.push(" OFFSET ");
+    qb.push_bind(page.offset);
+}
+
+impl Sort {
+    /// The `ORDER BY` terms for table alias `alias`, with `tiebreak` last so
+    /// that pages are stable.
+    fn order_by(&self, alias: &str, tiebreak: &str) -> String {
+        let dir = if self.desc { "DESC" } else { "ASC" };
+        format!("{alias}.{} {dir}, {alias}.{tiebreak}", self.column)
+    }
+}
+
 /// What a thread search matches.
 #[derive(Debug, Default, Clone)]
 pub struct ThreadQuery {
@@ -268,14 +285,7 @@ impl Storage {
     ) -> Result<(Vec<Assistant>, i64), StorageError> {
         let mut qb = QueryBuilder::new("SELECT a.* FROM assistants a");
         push_assistant_where(&mut qb, q);
-        qb.push(format!(
-            " ORDER BY a.{} {}, a.assistant_id LIMIT ",
-            sort.column,
-            if sort.desc { "DESC" } else { "ASC" }
-        ));
-        qb.push_bind(page.limit);
-        qb.push(" OFFSET ");
-        qb.push_bind(page.offset);
+        push_order_and_page(&mut qb, &sort.order_by("a", "assistant_id"), page);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let items = rows.iter().map(assistant_row).collect::<Result<_, _>>()?;
         Ok((items, self.count_assistants(q).await?))
@@ -303,10 +313,7 @@ impl Storage {
             qb.push(" AND ");
             query::push_json_containment(&mut qb, "v.metadata", metadata);
         }
-        qb.push(" ORDER BY v.version DESC LIMIT ");
-        qb.push_bind(page.limit);
-        qb.push(" OFFSET ");
-        qb.push_bind(page.offset);
+        push_order_and_page(&mut qb, "v.version DESC", page);
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(assistant_row).collect()
     }
@@ -336,14 +343,7 @@ impl Storage {
     ) -> Result<(Vec<Thread>, i64), StorageError> {
         let mut qb = QueryBuilder::new("SELECT t.* FROM threads t");
         push_thread_where(&mut qb, q);
-        qb.push(format!(
-            " ORDER BY t.{} {}, t.thread_id LIMIT ",
-            sort.column,
-            if sort.desc { "DESC" } else { "ASC" }
-        ));
-        qb.push_bind(page.limit);
-        qb.push(" OFFSET ");
-        qb.push_bind(page.offset);
+        push_order_and_page(&mut qb, &sort.order_by("t", "thread_id"), page);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let items = rows.iter().map(thread_row).collect::<Result<_, _>>()?;
         Ok((items, self.count_threads(q).await?))
