@@ -47,6 +47,8 @@ pub struct AppState {
     pub status: tokio::sync::watch::Receiver<Arc<Status>>,
     /// Serialises runs per thread.
     pub thread_locks: Arc<ThreadLocks>,
+    /// The WebAssembly runtime, for `/info`.
+    pub runtime: Runtime,
 }
 
 /// A ready-to-serve application: modules compiled, storage open, watcher on.
@@ -93,6 +95,7 @@ impl App {
                 live: reloader.live().clone(),
                 status: reloader.status(),
                 thread_locks: Arc::new(ThreadLocks::default()),
+                runtime: runtime.clone(),
             },
             reloader,
             fixed_auth: None,

@@ -19,6 +19,16 @@ use wasmgate::plugin::{AuthRequest, AuthzRequest, Runtime, RuntimeOptions};
 use wasmgate_e2e::load::{self, percentile};
 use wasmgate_e2e::{POLICY_LANGUAGES, Project, Server, build_policy, guests, policy_config};
 
+/// Minor page faults of this process so far (`/proc/self/stat`, field 10).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; count fields after its ')'.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(7))
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0)
+}
+
 fn fmt(d: Duration) -> String {
     format!("{:>8.1} µs", d.as_secs_f64() * 1e6)
 }
@@ -55,8 +65,9 @@ async fn main() {
     })
     .unwrap();
     println!(
-        "wasmgate per-language benchmark (the shared policy, examples/policy-<lang>); pooling allocator: {}",
-        runtime.is_pooling()
+        "wasmgate per-language benchmark (the shared policy, examples/policy-<lang>); pooling allocator: {}, memory reset: {}",
+        runtime.is_pooling(),
+        runtime.memory_reset()
     );
     let request = AuthRequest {
         method: "GET".into(),
@@ -106,16 +117,18 @@ async fn main() {
             module.authorize(&authz).await.unwrap();
         }
         let n = 400;
+        let faults_before = minor_faults();
         let authn = timed(n, || async {
             module.authenticate(&request).await.unwrap().unwrap();
         })
         .await;
+        let faults = (minor_faults() - faults_before) as f64 / n as f64;
         let authz_s = timed(n, || async {
             module.authorize(&authz).await.unwrap();
         })
         .await;
         println!(
-            "\n{lang} ({} KiB)\n  authenticate  p50 {}  p90 {}\n  authorize     p50 {}  p90 {}",
+            "\n{lang} ({} KiB)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n  authorize     p50 {}  p90 {}",
             size / 1024,
             fmt(percentile(&authn, 0.5)),
             fmt(percentile(&authn, 0.9)),

@@ -53,6 +53,15 @@ async fn missing_and_bad_keys_get_401_with_the_detail_and_headers() {
     assert_eq!(modules.len(), 2);
     assert_eq!(modules[0]["role"], "auth");
     assert_eq!(modules[0]["sha256"].as_str().unwrap().len(), 64);
+    // How instance memory is reset: the fast scan only where no swap is on.
+    let sandbox = &body["wasmgate"]["sandbox"];
+    let reset = sandbox["memory_reset"].as_str().unwrap();
+    let risk = wasmgate::plugin::swap::Sources::system().swap_risk();
+    match (sandbox["pooling"].as_bool().unwrap(), risk) {
+        (false, _) => assert_eq!(reset, "on-demand"),
+        (true, Some(why)) => assert_eq!(reset, format!("madvise ({why})")),
+        (true, None) => assert_eq!(reset, "pagemap-scan"),
+    }
     server.stop().await;
 }
 

@@ -131,3 +131,95 @@ async fn past_the_concurrency_bound_requests_get_503_not_a_pool_failure() {
     assert_eq!(status, 200, "the slot is free again");
     server.stop().await;
 }
+
+/// Swap and the fast memory reset: wasmtime 48's `PAGEMAP_SCAN` reset skips a
+/// written page that is swapped out, which would hand it to the next request.
+/// The runtime uses that reset only while no swap can hold guest pages, and
+/// fails every call closed if swap appears later. `/proc/swaps` and the
+/// cgroup files are read from a directory the test controls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swap_turns_off_the_fast_reset_and_swap_appearing_later_fails_closed() {
+    use wasmgate::plugin::swap::Sources;
+    use wasmgate::plugin::{AuthRequest, Fault, MemoryReset, Runtime, RuntimeOptions};
+
+    const HEADER: &str = "Filename\tType\tSize\tUsed\tPriority\n";
+    let dir = tempfile::tempdir().unwrap();
+    let sources = Sources {
+        swaps: dir.path().join("swaps"),
+        self_cgroup: dir.path().join("cgroup"),
+        cgroup_root: dir.path().join("fs"),
+    };
+    std::fs::write(&sources.swaps, HEADER).unwrap();
+    std::fs::write(&sources.self_cgroup, "0::/wasmgate\n").unwrap();
+
+    let project = project(8, 2000);
+    let config = wasmgate::config::load(&project.config_file()).unwrap();
+    let module_config = &config.auth.as_ref().unwrap().module;
+    let options = RuntimeOptions {
+        max_concurrency: 8,
+        cache_dir: None,
+    };
+    let request = AuthRequest {
+        method: "POST".into(),
+        path: "/threads".into(),
+        query: String::new(),
+        headers: vec![("x-api-key".into(), b"alice-key".to_vec())],
+    };
+
+    // No swap: the fast reset, and calls succeed.
+    let runtime = Runtime::with_swap_sources(&options, sources.clone()).unwrap();
+    let module = runtime.load_auth(module_config).await.unwrap();
+    let user = module.authenticate(&request).await.unwrap().unwrap();
+    assert_eq!(user.identity, "alice");
+    if !runtime.is_pooling() {
+        // Without the pool there is no slot reuse and nothing to watch.
+        assert_eq!(runtime.memory_reset(), &MemoryReset::OnDemand);
+        return;
+    }
+    assert_eq!(runtime.memory_reset(), &MemoryReset::PagemapScan);
+
+    // Swap appears: within a recheck period (5 s) every call fails closed.
+    std::fs::write(
+        &sources.swaps,
+        format!("{HEADER}/swapfile\tfile\t1048572\t0\t-2\n"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let reason = loop {
+        match module.authenticate(&request).await {
+            Ok(Ok(_)) => assert!(Instant::now() < deadline, "swap was never noticed"),
+            Err(Fault::Isolation(reason)) => break reason,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+        tokio::task::yield_now().await;
+    };
+    assert!(reason.contains("swap is on (/swapfile)"), "{reason}");
+    assert!(reason.contains("restart wasmgate"), "{reason}");
+    assert!(
+        matches!(
+            module.authenticate(&request).await,
+            Err(Fault::Isolation(_))
+        ),
+        "it stays closed"
+    );
+
+    // Restarted with swap on: the swap-safe reset, and calls succeed.
+    let restarted = Runtime::with_swap_sources(&options, sources.clone()).unwrap();
+    assert_eq!(
+        restarted.memory_reset(),
+        &MemoryReset::Madvise {
+            why: "swap is on (/swapfile)".into()
+        }
+    );
+    let module = restarted.load_auth(module_config).await.unwrap();
+    for _ in 0..3 {
+        let user = module.authenticate(&request).await.unwrap().unwrap();
+        assert_eq!(user.identity, "alice");
+    }
+
+    // A cgroup that forbids swap makes the fast reset safe again.
+    std::fs::create_dir_all(sources.cgroup_root.join("wasmgate")).unwrap();
+    std::fs::write(sources.cgroup_root.join("wasmgate/memory.swap.max"), "0\n").unwrap();
+    let contained = Runtime::with_swap_sources(&options, sources).unwrap();
+    assert_eq!(contained.memory_reset(), &MemoryReset::PagemapScan);
+}

@@ -44,6 +44,10 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
             "config": module_json("config", &status.config),
             "modules": modules,
             "rechecks": status.generation,
+            "sandbox": {
+                "pooling": state.runtime.is_pooling(),
+                "memory_reset": state.runtime.memory_reset().to_string(),
+            },
             "authorization": authorization_json(&state.live.load()),
         },
     }))

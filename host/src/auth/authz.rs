@@ -164,6 +164,10 @@ fn fault_error(fault: &Fault) -> ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             "server busy: too many concurrent requests, retry shortly",
         ),
+        Fault::Isolation(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::plugin::SANDBOX_UNAVAILABLE,
+        ),
         _ => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "authorization handler failed; the action was not performed",

@@ -278,6 +278,11 @@ pub async fn authenticate(
             "server busy: too many concurrent requests, retry shortly",
         )
         .into_response(),
+        Err(Fault::Isolation(_)) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::plugin::SANDBOX_UNAVAILABLE,
+        )
+        .into_response(),
         Err(_) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "authentication handler failed; the request was not authenticated",

@@ -238,6 +238,7 @@ pub async fn execute(
                     format!("the graph exceeded its {}s deadline", d.as_secs_f64())
                 }
                 Fault::OutOfMemory(mib) => format!("the graph exhausted its {mib} MiB memory cap"),
+                Fault::Isolation(_) => crate::plugin::SANDBOX_UNAVAILABLE.to_string(),
                 _ => "the graph module failed; see the server logs".to_string(),
             };
             RunResult::Error(json!({"error": "GraphFault", "message": message}))

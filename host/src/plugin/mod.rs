@@ -20,6 +20,7 @@ mod cache;
 pub mod graph;
 mod state;
 pub mod surface;
+pub mod swap;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,8 +46,14 @@ pub use graph::{EventSink, GraphModule, GraphOutcome, RunRequest};
 /// and a running guest yields to the async executor this often.
 const EPOCH_TICK: Duration = Duration::from_millis(2);
 
-/// Bytes of each pooled memory and table kept resident between calls.
+/// Bytes of each pooled memory kept resident between calls: with the
+/// `PAGEMAP_SCAN` reset, the budget of written pages rewritten in place;
+/// without it, the first bytes of every memory, rewritten in full.
 const KEEP_RESIDENT: usize = 2 << 20;
+
+/// How often the epoch thread re-reads whether swap is on, while memory is
+/// reset with `PAGEMAP_SCAN` (see [`swap`]).
+const SWAP_RECHECK: Duration = Duration::from_secs(5);
 
 /// Bytes of each pooled table kept resident between calls.
 const TABLE_KEEP_RESIDENT: usize = 64 << 10;
@@ -119,6 +126,40 @@ pub enum Fault {
     /// The guest returned something the contract does not allow.
     #[error("guest returned an invalid result: {0}")]
     Invalid(String),
+    /// Fresh instances can no longer be guaranteed a clean memory; the call
+    /// was not attempted. Only a restart clears it.
+    #[error("{0}")]
+    Isolation(String),
+}
+
+/// What a client is told when calls fail closed with [`Fault::Isolation`].
+pub const SANDBOX_UNAVAILABLE: &str = "the WebAssembly sandbox is unavailable: the server cannot currently guarantee a clean \
+     instance per request; its operator must restart it (see the server log)";
+
+/// How a pooled memory slot is reset between instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryReset {
+    /// Only the pages the last instance wrote are rewritten (`PAGEMAP_SCAN`),
+    /// when the kernel supports it; chosen only where no page can be swapped.
+    PagemapScan,
+    /// The first [`KEEP_RESIDENT`] bytes are rewritten and the rest is
+    /// discarded (`madvise`): safe with swap, slower per call.
+    Madvise {
+        /// Why the scan is not used, e.g. `swap is on (/dev/zram0)`.
+        why: String,
+    },
+    /// Instances are not pooled (the pool could not be reserved).
+    OnDemand,
+}
+
+impl std::fmt::Display for MemoryReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemoryReset::PagemapScan => f.write_str("pagemap-scan"),
+            MemoryReset::Madvise { why } => write!(f, "madvise ({why})"),
+            MemoryReset::OnDemand => f.write_str("on-demand"),
+        }
+    }
 }
 
 /// Identity of a loaded module, for logs and `/info`.
@@ -157,6 +198,10 @@ struct Inner {
     graph_linker: Linker<HostState>,
     permits: Arc<Semaphore>,
     pooling: bool,
+    memory_reset: MemoryReset,
+    /// Set, with the reason, when swap appears while slots are reset with
+    /// `PAGEMAP_SCAN`: from then on every call fails closed.
+    isolation_lost: Arc<std::sync::OnceLock<String>>,
     cache: Option<cache::ArtifactCache>,
     recent: std::sync::Mutex<Recent>,
     stop_ticker: Arc<AtomicBool>,
@@ -172,6 +217,15 @@ impl Runtime {
     /// Builds the engine (pooling allocator if the pool can be reserved,
     /// on-demand allocation otherwise), the linkers and the epoch ticker.
     pub fn new(options: &RuntimeOptions) -> anyhow::Result<Self> {
+        Self::with_swap_sources(options, swap::Sources::system())
+    }
+
+    /// [`Runtime::new`], reading whether swap is on from `sources`.
+    pub fn with_swap_sources(
+        options: &RuntimeOptions,
+        sources: swap::Sources,
+    ) -> anyhow::Result<Self> {
+        let swap_risk = sources.swap_risk();
         let instances = u32::try_from(options.max_concurrency)
             .unwrap_or(u32::MAX)
             .saturating_add(16);
@@ -189,8 +243,13 @@ impl Runtime {
             .table_elements(100_000)
             // Reset a slot's memory by rewriting only the pages the last call
             // dirtied (PAGEMAP_SCAN, Linux 6.7+) and keep them resident, so
-            // the next call does not page-fault its stack and heap back in.
-            .pagemap_scan(wasmtime::Enabled::Auto)
+            // the next call does not page-fault its stack and heap back in;
+            // but never where a dirty page could be swapped out (see `swap`).
+            .pagemap_scan(if swap_risk.is_none() {
+                wasmtime::Enabled::Auto
+            } else {
+                wasmtime::Enabled::No
+            })
             .linear_memory_keep_resident(KEEP_RESIDENT)
             .table_keep_resident(TABLE_KEEP_RESIDENT);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -204,6 +263,20 @@ impl Runtime {
                 (Engine::new(&base_config())?, false)
             }
         };
+        let memory_reset = match (&swap_risk, pooling) {
+            (_, false) => MemoryReset::OnDemand,
+            (None, true) => MemoryReset::PagemapScan,
+            (Some(why), true) => {
+                tracing::warn!(
+                    "{why}: resetting instance memory without PAGEMAP_SCAN, which could leave a \
+                     swapped-out page of one request to the next; calls cost more (Rust guests \
+                     about 2x). For the fast reset, run wasmgate with swap off for its cgroup \
+                     (memory.swap.max = 0) or on a host without swap"
+                );
+                MemoryReset::Madvise { why: why.clone() }
+            }
+        };
+        let isolation_lost = Arc::new(std::sync::OnceLock::new());
 
         let mut auth_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut auth_linker)?;
@@ -222,12 +295,29 @@ impl Runtime {
         {
             let engine = engine.clone();
             let stop = stop_ticker.clone();
+            let watch_swap = memory_reset == MemoryReset::PagemapScan;
+            let lost = isolation_lost.clone();
             std::thread::Builder::new()
                 .name("wasmgate-epoch".into())
                 .spawn(move || {
+                    let mut next_swap_check = Instant::now() + SWAP_RECHECK;
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
                         engine.increment_epoch();
+                        if watch_swap && lost.get().is_none() && Instant::now() >= next_swap_check {
+                            next_swap_check = Instant::now() + SWAP_RECHECK;
+                            if let Some(why) = sources.swap_risk() {
+                                let reason = format!(
+                                    "{why} since wasmgate started, and instance memory is reset \
+                                     with PAGEMAP_SCAN, which could hand a swapped-out page of one \
+                                     request to the next: every WebAssembly call now fails closed; \
+                                     restart wasmgate (it then uses the swap-safe reset), or turn \
+                                     swap off again and restart"
+                                );
+                                tracing::error!("{reason}");
+                                let _ = lost.set(reason);
+                            }
+                        }
                     }
                 })?;
         }
@@ -243,6 +333,8 @@ impl Runtime {
                 graph_linker,
                 permits: Arc::new(Semaphore::new(options.max_concurrency)),
                 pooling,
+                memory_reset,
+                isolation_lost,
                 cache,
                 recent: Default::default(),
                 stop_ticker,
@@ -253,6 +345,11 @@ impl Runtime {
     /// Whether instances come from the pooling allocator.
     pub fn is_pooling(&self) -> bool {
         self.inner.pooling
+    }
+
+    /// How memory is reset between instances (for logs and `/info`).
+    pub fn memory_reset(&self) -> &MemoryReset {
+        &self.inner.memory_reset
     }
 
     /// Reads, compiles (or fetches from the cache) and links an
@@ -366,6 +463,9 @@ impl Runtime {
     }
 
     fn permit(&self) -> Result<OwnedSemaphorePermit, Fault> {
+        if let Some(reason) = self.inner.isolation_lost.get() {
+            return Err(Fault::Isolation(reason.clone()));
+        }
         self.inner
             .permits
             .clone()
