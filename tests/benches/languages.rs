@@ -44,6 +44,44 @@ async fn timed<F: Future<Output = ()>>(n: usize, mut call: impl FnMut() -> F) ->
     samples
 }
 
+/// The floor under any Python handler: `tests/fixtures/python-floor`, raw
+/// componentize-py bindings returning a fixed user (no SDK, no settings).
+async fn python_floor(runtime: &Runtime, request: &AuthRequest, dir: &std::path::Path) {
+    let recipe = wasmgate_e2e::repo_root().join("tests/fixtures/python-floor/build.sh");
+    let out = dir.join("python-floor.wasm");
+    let status = std::process::Command::new("bash")
+        .arg(&recipe)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{} failed", recipe.display());
+    let project = Project::new(
+        Some(&out),
+        &guests().on_behalf_graph,
+        &policy_config("python"),
+    );
+    let config = wasmgate::config::load(&project.config_file()).unwrap();
+    let module = runtime
+        .load_auth(&config.auth.as_ref().unwrap().module)
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        module.authenticate(request).await.unwrap().unwrap();
+    }
+    let n = 400;
+    let faults_before = minor_faults();
+    let samples = timed(n, || async {
+        module.authenticate(request).await.unwrap().unwrap();
+    })
+    .await;
+    let faults = (minor_faults() - faults_before) as f64 / n as f64;
+    println!(
+        "\npython floor (tests/fixtures/python-floor: no SDK, a fixed user)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)",
+        fmt(percentile(&samples, 0.5)),
+        fmt(percentile(&samples, 0.9)),
+    );
+}
+
 struct Figures {
     lang: &'static str,
     size: u64,
@@ -163,6 +201,12 @@ async fn main() {
             authz: percentile(&authz_s, 0.5),
             rps,
         });
+    }
+    if only
+        .as_deref()
+        .is_none_or(|o| o.split(',').any(|x| x == "python"))
+    {
+        python_floor(&runtime, &request, dir.path()).await;
     }
     let base = &all[0];
     println!("\nsummary (ratios to {} in this run)", base.lang);

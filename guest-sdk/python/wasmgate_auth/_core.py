@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import json
+from types import CoroutineType
 import typing
 import urllib.parse
 import uuid
@@ -124,7 +125,7 @@ def run(result: typing.Any) -> typing.Any:
     that needs an event loop (real I/O, timers, futures) is a fault. A plain value
     (a sync handler) is returned as is.
     """
-    if not inspect.isawaitable(result):
+    if type(result) is not CoroutineType and not inspect.isawaitable(result):
         return result
     steps = result.__await__()
     try:
@@ -216,7 +217,7 @@ def normalise(result: typing.Any) -> tuple[list[str], dict[str, typing.Any]]:
         permissions, user = result
     elif hasattr(result, "permissions"):
         permissions, user = result.permissions, result
-    elif isinstance(result, Mapping) and "permissions" in result:
+    elif isinstance(result, (dict, Mapping)) and "permissions" in result:
         permissions, user = result["permissions"], result
     else:
         permissions, user = [], result
@@ -235,7 +236,7 @@ def normalise(result: typing.Any) -> tuple[list[str], dict[str, typing.Any]]:
             exposed.update(user.dict())
     elif isinstance(user, str):
         exposed = {"identity": user, "is_authenticated": True, "display_name": user}
-    elif isinstance(user, Mapping) and "identity" in user:
+    elif isinstance(user, (dict, Mapping)) and "identity" in user:
         exposed = {
             "identity": user["identity"],
             "is_authenticated": True,
@@ -339,7 +340,7 @@ def authorize(auth: Auth, ctx: AuthContext, value_json: str) -> Outcome:
 
 
 def to_json(value: typing.Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=_encode)
+    return _ENCODER.encode(value)
 
 
 def _encode(value: typing.Any) -> typing.Any:
@@ -350,6 +351,11 @@ def _encode(value: typing.Any) -> typing.Any:
     if isinstance(value, User):
         return value.dict()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# One encoder, made while the component is built: json.dumps with options
+# would build a new one on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_encode)
 
 
 def _plain(value: typing.Any) -> typing.Any:
