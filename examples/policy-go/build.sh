@@ -5,5 +5,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-export WASMGATE_COMPONENTIZE="${WASMGATE_COMPONENTIZE:-${CARGO_TARGET_DIR:-$repo/target}/tools/release/wasmgate-componentize}"
+export WASMGATE_BIN="${WASMGATE_BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/wasmgate}"
 exec bash "$repo/guest-sdk/go/build-component.sh" "$here" "$repo/wit/auth" "${1:-$here/auth.wasm}"

@@ -6,8 +6,9 @@
 # `wasmgate new --lang c` creates (which vendor this folder as wasmgate-c/).
 #
 # Needs clang-19 for wasm32-wasi (Debian: clang-19 lld-19
-# libclang-rt-19-dev-wasm32 wasi-libc) and wasmgate-componentize (from
-# wasmgate's sources: tools/wasmgate-componentize). In wasmgate's repository:
+# libclang-rt-19-dev-wasm32 wasi-libc) and wasmgate ($WASMGATE_BIN, else on
+# PATH), which runs the bindings and component steps (`wasmgate
+# componentize`). In wasmgate's repository:
 #   source scripts/bootstrap.sh && ensure_c_toolchain
 #
 # Steps: bindings for world `authorizer` (generated into a temporary folder,
@@ -19,7 +20,7 @@ set -euo pipefail
 src="$1" wit="$2" out="$3"
 sdk="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 clang="${WASMGATE_CLANG:-clang-19}"
-tool="${WASMGATE_COMPONENTIZE:-$(command -v wasmgate-componentize || true)}"
+wasmgate="${WASMGATE_BIN:-$(command -v wasmgate || true)}"
 
 missing() {
     echo "build: $1 not found; install it (in wasmgate's repository: source scripts/bootstrap.sh && ensure_c_toolchain)" >&2
@@ -27,7 +28,7 @@ missing() {
 }
 command -v "$clang" >/dev/null || missing "$clang (Debian: apt-get install clang-19 lld-19 libclang-rt-19-dev-wasm32)"
 [ -e /usr/lib/wasm32-wasi/libc.a ] || missing "wasi-libc (Debian: apt-get install wasi-libc)"
-[ -n "$tool" ] && [ -x "$tool" ] || missing "wasmgate-componentize (set WASMGATE_COMPONENTIZE or put it on PATH)"
+[ -n "$wasmgate" ] && [ -x "$wasmgate" ] || missing "wasmgate (set WASMGATE_BIN or put it on PATH)"
 shopt -s nullglob
 sources=("$src"/*.c)
 [ ${#sources[@]} -gt 0 ] || { echo "build: no .c files in $src" >&2; exit 1; }
@@ -35,12 +36,12 @@ sources=("$src"/*.c)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-"$tool" bindgen-c --wit "$wit" --world authorizer "$work/gen"
+"$wasmgate" componentize bindgen-c --wit "$wit" --world authorizer "$work/gen"
 "$clang" --target=wasm32-wasi -mexec-model=reactor -O2 -std=c11 \
     -Wall -Wextra -Werror -Wno-unused-parameter \
     -I "$work/gen" -I "$sdk" \
     "${sources[@]}" "$sdk/wasmgate_auth.c" "$sdk/wasmgate_json.c" \
     "$work/gen/authorizer.c" "$work/gen/authorizer_component_type.o" \
     -o "$work/core.wasm"
-"$tool" strip "$work/core.wasm" "$work/core.stripped.wasm"
-"$tool" new "$work/core.stripped.wasm" "$out"
+"$wasmgate" componentize strip "$work/core.wasm" "$work/core.stripped.wasm"
+"$wasmgate" componentize new "$work/core.stripped.wasm" "$out"

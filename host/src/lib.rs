@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod check;
+pub mod componentize;
 pub mod config;
 pub mod graph;
 pub mod plugin;

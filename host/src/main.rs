@@ -32,6 +32,61 @@ enum Command {
     /// Create a handler project (the example policy, the SDK and the WIT
     /// contract, vendored) that builds as it stands: `./build.sh`.
     New(NewArgs),
+    /// The WIT bindings and component steps of C and Go handler builds
+    /// (what their `build.sh` runs; wit-bindgen and wasm-tools, built in).
+    #[command(subcommand)]
+    Componentize(ComponentizeStep),
+}
+
+#[derive(Subcommand)]
+enum ComponentizeStep {
+    /// `wit-bindgen c`: C bindings for a world, written into OUTDIR.
+    BindgenC(BindgenArgs),
+    /// `wit-bindgen go`: Go bindings for a world, written into OUTDIR.
+    BindgenGo(BindgenArgs),
+    /// `wasm-tools component embed`: a core module with the world's type
+    /// information embedded.
+    Embed {
+        #[command(flatten)]
+        world: WorldArgs,
+        /// The core module.
+        core: PathBuf,
+        /// Where to write the result.
+        out: PathBuf,
+    },
+    /// `wasm-tools component new` with the WASI preview-1 reactor adapter: a
+    /// validated component from a core module with embedded WIT metadata.
+    New {
+        /// The core module.
+        core: PathBuf,
+        /// Where to write the component.
+        out: PathBuf,
+    },
+    /// Drop a core module's custom sections, except `component-type*`.
+    Strip {
+        /// The core module.
+        input: PathBuf,
+        /// Where to write the result.
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct WorldArgs {
+    /// The WIT package directory (a project's `wit/auth`).
+    #[arg(long)]
+    wit: PathBuf,
+    /// The world to build for.
+    #[arg(long, default_value = "authorizer")]
+    world: String,
+}
+
+#[derive(clap::Args)]
+struct BindgenArgs {
+    #[command(flatten)]
+    world: WorldArgs,
+    /// Where to write the bindings.
+    outdir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -85,7 +140,7 @@ struct ServeArgs {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // `check` prints a report; its logs would only repeat it.
-    let default_level = if matches!(cli.command, Command::Check(_)) {
+    let default_level = if matches!(cli.command, Command::Check(_) | Command::Componentize(_)) {
         "warn"
     } else {
         "info"
@@ -102,6 +157,7 @@ async fn main() -> std::process::ExitCode {
         Command::Dev(args) => serve(args, true).await,
         Command::Check(args) => check(args).await,
         Command::New(args) => new_project(&args),
+        Command::Componentize(step) => componentize(step),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -109,6 +165,23 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+fn componentize(step: ComponentizeStep) -> anyhow::Result<()> {
+    use wasmgate::componentize::{self as c, Bindings};
+    match step {
+        ComponentizeStep::BindgenC(a) => {
+            c::bindgen(Bindings::C, &a.world.wit, &a.world.world, &a.outdir)
+        }
+        ComponentizeStep::BindgenGo(a) => {
+            c::bindgen(Bindings::Go, &a.world.wit, &a.world.world, &a.outdir)
+        }
+        ComponentizeStep::Embed { world, core, out } => {
+            c::embed(&world.wit, &world.world, &core, &out)
+        }
+        ComponentizeStep::New { core, out } => c::new_component(&core, &out),
+        ComponentizeStep::Strip { input, out } => c::strip(&input, &out),
     }
 }
 

@@ -1,11 +1,11 @@
 # shellcheck shell=bash
 # C guests: clang-19 for wasm32-wasi (Debian's clang, lld, compiler-rt
-# builtins and wasi-libc), plus tools/wasmgate-componentize (WIT bindings and
-# wasip1-module-to-component adaptation). Sourced by scripts/bootstrap.sh;
-# `ensure_c_toolchain` is idempotent and exports what
-# examples/policy-c/build.sh reads:
-#   WASMGATE_CLANG          the clang that targets wasm32-wasi
-#   WASMGATE_COMPONENTIZE   the wasmgate-componentize binary
+# builtins and wasi-libc), plus the wasmgate binary, whose `componentize`
+# steps make the WIT bindings and turn the wasip1 module into a component.
+# Sourced by scripts/bootstrap.sh; `ensure_c_toolchain` is idempotent and
+# exports what examples/policy-c/build.sh reads:
+#   WASMGATE_CLANG   the clang that targets wasm32-wasi
+#   WASMGATE_BIN     the wasmgate binary
 
 _wasmgate_toolchains_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -36,22 +36,20 @@ _wasmgate_apt_install() {
         "${missing[@]}" </dev/null
 }
 
-# Builds tools/wasmgate-componentize (standalone crate, exact pins, its own
-# Cargo.lock) into <target>/tools; a no-op when it is up to date.
-ensure_wasmgate_componentize() {
+# Builds the wasmgate binary (release), whose `wasmgate componentize` steps
+# the C and Go recipes run; a no-op when it is up to date.
+ensure_wasmgate_bin() {
     local repo="$_wasmgate_toolchains_repo"
-    local target="${CARGO_TARGET_DIR:-$repo/target}/tools"
-    local bin="$target/release/wasmgate-componentize"
+    local bin="${CARGO_TARGET_DIR:-$repo/target}/release/wasmgate"
     if [ ! -x "$bin" ]; then
-        echo "==> building tools/wasmgate-componentize (1-2 minutes on 2 cores)"
+        echo "==> building wasmgate (the C and Go recipes run \`wasmgate componentize\`)"
     fi
-    cargo build --quiet --release --locked \
-        --manifest-path "$repo/tools/wasmgate-componentize/Cargo.toml" --target-dir "$target"
-    export WASMGATE_COMPONENTIZE="$bin"
+    cargo build --quiet --release --locked --manifest-path "$repo/Cargo.toml" -p wasmgate
+    export WASMGATE_BIN="$bin"
 }
 
 ensure_c_toolchain() {
     _wasmgate_apt_install clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc
     export WASMGATE_CLANG=clang-19
-    ensure_wasmgate_componentize
+    ensure_wasmgate_bin
 }

@@ -335,9 +335,18 @@ fn new_projects_build_as_they_stand_and_pass_check() {
             );
             std::os::unix::fs::symlink(&tools, project.join("wasmgate-js/node_modules")).unwrap();
         }
+        // C and Go builds run `wasmgate componentize`: from PATH, as for a
+        // handler author who has only installed wasmgate.
+        let bin_dir = binary().parent().unwrap().to_path_buf();
+        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .unwrap();
         let status = Command::new("bash")
             .arg(project.join("build.sh"))
             .env("CARGO_TARGET_DIR", &cargo_target)
+            .env_remove("WASMGATE_BIN")
+            .env("PATH", path)
             .status()
             .unwrap();
         assert!(status.success(), "{lang}: the new project does not build");

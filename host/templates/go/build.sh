@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds auth.go into ./auth.wasm (a WebAssembly component): ./build.sh [OUT]
-# Needs Go >= 1.27 (WASMGATE_GO or on PATH), wasmgate-componentize (built
-# from wasmgate's sources, tools/wasmgate-componentize; WASMGATE_COMPONENTIZE
-# or on PATH) and go.bytecodealliance.org/pkg (WASMGATE_GO_PKG). The recipe
-# is the SDK's: wasmgate-go/build-component.sh.
+# Needs Go >= 1.27 (WASMGATE_GO or on PATH) and wasmgate (on PATH or at
+# $WASMGATE_BIN). Go downloads the module go.bytecodealliance.org/pkg as
+# usual; offline, point WASMGATE_GO_PKG at a copy. The recipe is the SDK's:
+# wasmgate-go/build-component.sh.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-$here/auth.wasm}"
