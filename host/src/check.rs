@@ -20,8 +20,8 @@ use crate::auth::{self, AuthUser, authz};
 use crate::config::{DEFAULT_AUTH_MEMORY_MIB, DEFAULT_AUTH_TIMEOUT, Limits, ModuleConfig};
 use crate::plugin::surface::{CONTRACT_VERSION, Contract, Surface};
 use crate::plugin::{
-    AuthModule, AuthRequest, AuthzDecision, AuthzRequest, LoadError, ModuleBytes, Runtime,
-    RuntimeOptions, read_module,
+    AuthModule, AuthRequest, AuthzDecision, AuthzRequest, CallPhases, LoadError, ModuleBytes,
+    Runtime, RuntimeOptions, read_module,
 };
 
 /// One sample request, as written by the user (inline or in a file).
@@ -282,11 +282,25 @@ async fn check_auth(
                 continue;
             }
         };
+        let phases = std::cell::RefCell::new(Vec::with_capacity(options.iterations));
         let latency = measure(options.iterations, || async {
-            let _ = auth.authenticate(&request).await;
+            let (_, p) = auth.authenticate_phased(&request).await;
+            phases.borrow_mut().push(p);
         })
         .await;
-        let _ = writeln!(out, "  authenticate: p50 {}", micros(latency));
+        let median = |part: fn(&CallPhases) -> Duration| {
+            let mut v: Vec<Duration> = phases.borrow().iter().map(part).collect();
+            v.sort();
+            v.get(v.len() / 2).copied().unwrap_or_default()
+        };
+        let _ = writeln!(
+            out,
+            "  authenticate: p50 {} (instantiate {}, call {}, teardown {})",
+            micros(latency),
+            micros(median(|p| p.instantiate)),
+            micros(median(|p| p.call)),
+            micros(median(|p| p.teardown)),
+        );
         if let (Some(action), Some(user)) = (&sample.authorize, user) {
             check_action(
                 auth,

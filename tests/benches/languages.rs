@@ -3,19 +3,25 @@
 //! For every language's build of the shared policy (`examples/policy-<lang>/`,
 //! the list in `wasmgate_e2e::POLICY_LANGUAGES`), in one run:
 //! 1. the per-request cost on a fresh instance: `authenticate` (a known API
-//!    key) and `authorize` (`threads.read`), p50/p90;
+//!    key) and `authorize` (`threads.read`), p50/p90; for `authenticate`, the
+//!    page faults per request and the p50 of each phase (instantiate, call,
+//!    teardown);
 //! 2. the end-to-end throughput of authenticated and authorized
 //!    `GET /threads/{id}` over loopback HTTP.
+//!
+//! With Python among the languages it also measures the floor under any
+//! Python handler: `tests/fixtures/python-floor` (no SDK, a fixed user).
 //!
 //! The Rust build is the baseline: every figure is also given as a ratio to
 //! it, measured in the same run, because these machines are shared and noisy.
 //! `WASMGATE_BENCH_SECS` sets the length of each throughput round (default 2);
 //! `WASMGATE_BENCH_LANGS` (e.g. `rust,python`) runs only those languages.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wasmgate::plugin::{AuthRequest, AuthzRequest, Runtime, RuntimeOptions};
+use wasmgate::plugin::{AuthRequest, AuthzRequest, CallPhases, Runtime, RuntimeOptions};
 use wasmgate_e2e::load::{self, percentile};
 use wasmgate_e2e::{POLICY_LANGUAGES, Project, Server, build_policy, guests, policy_config};
 
@@ -27,6 +33,21 @@ fn minor_faults() -> u64 {
         .and_then(|(_, rest)| rest.split_whitespace().nth(7))
         .and_then(|f| f.parse().ok())
         .unwrap_or(0)
+}
+
+/// Medians of each phase of a fresh-instance call.
+fn split(phases: &[CallPhases]) -> String {
+    let median = |part: fn(&CallPhases) -> Duration| {
+        let mut v: Vec<Duration> = phases.iter().map(part).collect();
+        v.sort();
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    format!(
+        "p50 by phase: instantiate {:.1} µs, call {:.1} µs, teardown {:.1} µs",
+        median(|p| p.instantiate).as_secs_f64() * 1e6,
+        median(|p| p.call).as_secs_f64() * 1e6,
+        median(|p| p.teardown).as_secs_f64() * 1e6,
+    )
 }
 
 fn fmt(d: Duration) -> String {
@@ -70,15 +91,19 @@ async fn python_floor(runtime: &Runtime, request: &AuthRequest, dir: &std::path:
     }
     let n = 400;
     let faults_before = minor_faults();
+    let phases = RefCell::new(Vec::with_capacity(n));
     let samples = timed(n, || async {
-        module.authenticate(request).await.unwrap().unwrap();
+        let (result, p) = module.authenticate_phased(request).await;
+        result.unwrap().unwrap();
+        phases.borrow_mut().push(p);
     })
     .await;
     let faults = (minor_faults() - faults_before) as f64 / n as f64;
     println!(
-        "\npython floor (tests/fixtures/python-floor: no SDK, a fixed user)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)",
+        "\npython floor (tests/fixtures/python-floor: no SDK, a fixed user)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n                {}",
         fmt(percentile(&samples, 0.5)),
         fmt(percentile(&samples, 0.9)),
+        split(&phases.into_inner()),
     );
 }
 
@@ -156,17 +181,21 @@ async fn main() {
         }
         let n = 400;
         let faults_before = minor_faults();
+        let phases = RefCell::new(Vec::with_capacity(n));
         let authn = timed(n, || async {
-            module.authenticate(&request).await.unwrap().unwrap();
+            let (result, p) = module.authenticate_phased(&request).await;
+            result.unwrap().unwrap();
+            phases.borrow_mut().push(p);
         })
         .await;
         let faults = (minor_faults() - faults_before) as f64 / n as f64;
+        let split = split(&phases.into_inner());
         let authz_s = timed(n, || async {
             module.authorize(&authz).await.unwrap();
         })
         .await;
         println!(
-            "\n{lang} ({} KiB)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n  authorize     p50 {}  p90 {}",
+            "\n{lang} ({} KiB)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n                {split}\n  authorize     p50 {}  p90 {}",
             size / 1024,
             fmt(percentile(&authn, 0.5)),
             fmt(percentile(&authn, 0.9)),

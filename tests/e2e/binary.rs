@@ -270,6 +270,25 @@ fn check_reports_contract_coverage_samples_and_latency() {
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
+    // The latency comes with where it went: instantiate, call, teardown.
+    let line = out
+        .lines()
+        .find(|l| l.contains("authenticate: p50 "))
+        .unwrap();
+    let figures: Vec<f64> = line
+        .split(['(', ',', ')'])
+        .filter_map(|part| {
+            let (value, unit) = part.trim().rsplit_once(' ')?;
+            let value: f64 = value.rsplit(' ').next()?.parse().ok()?;
+            Some(if unit == "ms" { value * 1000.0 } else { value })
+        })
+        .collect();
+    assert!(
+        line.contains("instantiate ") && line.contains("call ") && line.contains("teardown "),
+        "{line}"
+    );
+    assert_eq!(figures.len(), 4, "{line}");
+    assert!(figures[1..].iter().all(|&f| f > 0.0), "{line}");
 
     // A graph is recognised as one.
     let graph = g.on_behalf_graph.to_str().unwrap().to_string();

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::Component;
 
@@ -17,6 +18,19 @@ use super::bindings::authz::AuthorizerPre;
 use super::bindings::authz::exports::langgraph::auth::authorize as wit_authz;
 use super::{Fault, LoadError, ModuleInfo, Runtime, explain, guarded};
 use crate::config::{Limits, ModuleConfig};
+
+/// Where one call on a fresh instance spent its time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallPhases {
+    /// Creating the store and instantiating the component (for a Python
+    /// guest, mostly filling in its function tables).
+    pub instantiate: Duration,
+    /// The exported function, from its first instruction to its result
+    /// (page faults on the guest's memory land here).
+    pub call: Duration,
+    /// Dropping the instance, which resets its memory slot for the next one.
+    pub teardown: Duration,
+}
 
 /// The request as the handler sees it.
 #[derive(Debug, Clone, Default)]
@@ -212,7 +226,20 @@ impl AuthModule {
         &self,
         request: &AuthRequest,
     ) -> Result<Result<GuestUser, Denial>, Fault> {
-        let _permit = self.runtime.permit()?;
+        self.authenticate_phased(request).await.0
+    }
+
+    /// [`AuthModule::authenticate`], and where its time went (for
+    /// `wasmgate check` and the benchmarks).
+    pub async fn authenticate_phased(
+        &self,
+        request: &AuthRequest,
+    ) -> (Result<Result<GuestUser, Denial>, Fault>, CallPhases) {
+        let mut phases = CallPhases::default();
+        let _permit = match self.runtime.permit() {
+            Ok(permit) => permit,
+            Err(fault) => return (Err(fault), phases),
+        };
         let request = wit::Request {
             method: request.method.clone(),
             path: request.path.clone(),
@@ -227,11 +254,14 @@ impl AuthModule {
                 .collect(),
         };
         let limits = self.limits;
+        let started = Instant::now();
         let mut store = self.runtime.store(self.settings.clone(), limits);
         let pre = &self.pre;
+        let mut instantiated = None;
         let result = guarded(&self.info, limits, &mut store, async |store| match pre {
             Pre::Authenticator(pre) => {
                 let instance = pre.instantiate_async(&mut *store).await?;
+                instantiated = Some(Instant::now());
                 instance
                     .langgraph_auth_authenticate()
                     .call_authenticate(&mut *store, &request)
@@ -239,14 +269,23 @@ impl AuthModule {
             }
             Pre::Authorizer(pre) => {
                 let instance = pre.instantiate_async(&mut *store).await?;
+                instantiated = Some(Instant::now());
                 instance
                     .langgraph_auth_authenticate()
                     .call_authenticate(&mut *store, &request)
                     .await
             }
         })
-        .await?;
-        Ok(match result {
+        .await;
+        let returned = Instant::now();
+        drop(store);
+        let instantiated = instantiated.unwrap_or(returned);
+        phases = CallPhases {
+            instantiate: instantiated - started,
+            call: returned - instantiated,
+            teardown: returned.elapsed(),
+        };
+        let result = result.map(|result| match result {
             Ok(user) => Ok(GuestUser {
                 identity: user.identity,
                 display_name: user.display_name,
@@ -259,7 +298,8 @@ impl AuthModule {
                 detail: err.detail,
                 headers: err.headers,
             }),
-        })
+        });
+        (result, phases)
     }
 
     /// Calls `authorize` on a fresh instance. `Err(fault)`: the handler

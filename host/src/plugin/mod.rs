@@ -38,7 +38,8 @@ use crate::config::{Limits, ModuleConfig};
 use state::HostState;
 
 pub use auth::{
-    AuthModule, AuthRequest, AuthzDecision, AuthzOutcome, AuthzRequest, Denial, GuestUser,
+    AuthModule, AuthRequest, AuthzDecision, AuthzOutcome, AuthzRequest, CallPhases, Denial,
+    GuestUser,
 };
 pub use graph::{EventSink, GraphModule, GraphOutcome, RunRequest};
 
