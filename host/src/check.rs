@@ -288,18 +288,14 @@ async fn check_auth(
             phases.borrow_mut().push(p);
         })
         .await;
-        let median = |part: fn(&CallPhases) -> Duration| {
-            let mut v: Vec<Duration> = phases.borrow().iter().map(part).collect();
-            v.sort();
-            v.get(v.len() / 2).copied().unwrap_or_default()
-        };
+        let split = CallPhases::median(&phases.into_inner());
         let _ = writeln!(
             out,
             "  authenticate: p50 {} (instantiate {}, call {}, teardown {})",
             micros(latency),
-            micros(median(|p| p.instantiate)),
-            micros(median(|p| p.call)),
-            micros(median(|p| p.teardown)),
+            micros(split.instantiate),
+            micros(split.call),
+            micros(split.teardown),
         );
         if let (Some(action), Some(user)) = (&sample.authorize, user) {
             check_action(

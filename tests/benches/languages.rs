@@ -18,10 +18,13 @@
 //! `WASMGATE_BENCH_LANGS` (e.g. `rust,python`) runs only those languages.
 
 use std::cell::RefCell;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wasmgate::plugin::{AuthRequest, AuthzRequest, CallPhases, Runtime, RuntimeOptions};
+use wasmgate::plugin::{
+    AuthModule, AuthRequest, AuthzRequest, CallPhases, Runtime, RuntimeOptions,
+};
 use wasmgate_e2e::load::{self, percentile};
 use wasmgate_e2e::{POLICY_LANGUAGES, Project, Server, build_policy, guests, policy_config};
 
@@ -35,19 +38,48 @@ fn minor_faults() -> u64 {
         .unwrap_or(0)
 }
 
-/// Medians of each phase of a fresh-instance call.
-fn split(phases: &[CallPhases]) -> String {
-    let median = |part: fn(&CallPhases) -> Duration| {
-        let mut v: Vec<Duration> = phases.iter().map(part).collect();
-        v.sort();
-        v.get(v.len() / 2).copied().unwrap_or_default()
-    };
-    format!(
-        "p50 by phase: instantiate {:.1} µs, call {:.1} µs, teardown {:.1} µs",
-        median(|p| p.instantiate).as_secs_f64() * 1e6,
-        median(|p| p.call).as_secs_f64() * 1e6,
-        median(|p| p.teardown).as_secs_f64() * 1e6,
-    )
+/// `authenticate` on a fresh instance `n` times: the sorted latencies, and
+/// the report lines (p50, p90, page faults per call, p50 of each phase).
+async fn measure_authenticate(
+    module: &AuthModule,
+    request: &AuthRequest,
+    n: usize,
+) -> (Vec<Duration>, String) {
+    let faults_before = minor_faults();
+    let phases = RefCell::new(Vec::with_capacity(n));
+    let samples = timed(n, || async {
+        let (result, p) = module.authenticate_phased(request).await;
+        result.unwrap().unwrap();
+        phases.borrow_mut().push(p);
+    })
+    .await;
+    let faults = (minor_faults() - faults_before) as f64 / n as f64;
+    let split = CallPhases::median(&phases.into_inner());
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    let report = format!(
+        "  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n                p50 by phase: instantiate {:.1} µs, call {:.1} µs, teardown {:.1} µs",
+        fmt(percentile(&samples, 0.5)),
+        fmt(percentile(&samples, 0.9)),
+        micros(split.instantiate),
+        micros(split.call),
+        micros(split.teardown),
+    );
+    (samples, report)
+}
+
+/// The auth handler `module_file` under `lang`'s policy config.
+async fn load(runtime: &Runtime, module_file: &Path, lang: &str) -> (Project, AuthModule) {
+    let project = Project::new(
+        Some(module_file),
+        &guests().on_behalf_graph,
+        &policy_config(lang),
+    );
+    let config = wasmgate::config::load(&project.config_file()).unwrap();
+    let module = runtime
+        .load_auth(&config.auth.as_ref().unwrap().module)
+        .await
+        .unwrap();
+    (project, module)
 }
 
 fn fmt(d: Duration) -> String {
@@ -67,7 +99,7 @@ async fn timed<F: Future<Output = ()>>(n: usize, mut call: impl FnMut() -> F) ->
 
 /// The floor under any Python handler: `tests/fixtures/python-floor`, raw
 /// componentize-py bindings returning a fixed user (no SDK, no settings).
-async fn python_floor(runtime: &Runtime, request: &AuthRequest, dir: &std::path::Path) {
+async fn python_floor(runtime: &Runtime, request: &AuthRequest, dir: &Path) {
     let recipe = wasmgate_e2e::repo_root().join("tests/fixtures/python-floor/build.sh");
     let out = dir.join("python-floor.wasm");
     let status = std::process::Command::new("bash")
@@ -76,35 +108,12 @@ async fn python_floor(runtime: &Runtime, request: &AuthRequest, dir: &std::path:
         .status()
         .unwrap();
     assert!(status.success(), "{} failed", recipe.display());
-    let project = Project::new(
-        Some(&out),
-        &guests().on_behalf_graph,
-        &policy_config("python"),
-    );
-    let config = wasmgate::config::load(&project.config_file()).unwrap();
-    let module = runtime
-        .load_auth(&config.auth.as_ref().unwrap().module)
-        .await
-        .unwrap();
+    let (_project, module) = load(runtime, &out, "python").await;
     for _ in 0..20 {
         module.authenticate(request).await.unwrap().unwrap();
     }
-    let n = 400;
-    let faults_before = minor_faults();
-    let phases = RefCell::new(Vec::with_capacity(n));
-    let samples = timed(n, || async {
-        let (result, p) = module.authenticate_phased(request).await;
-        result.unwrap().unwrap();
-        phases.borrow_mut().push(p);
-    })
-    .await;
-    let faults = (minor_faults() - faults_before) as f64 / n as f64;
-    println!(
-        "\npython floor (tests/fixtures/python-floor: no SDK, a fixed user)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n                {}",
-        fmt(percentile(&samples, 0.5)),
-        fmt(percentile(&samples, 0.9)),
-        split(&phases.into_inner()),
-    );
+    let (_, report) = measure_authenticate(&module, request, 400).await;
+    println!("\npython floor (tests/fixtures/python-floor: no SDK, a fixed user)\n{report}");
 }
 
 struct Figures {
@@ -151,16 +160,7 @@ async fn main() {
     for lang in chosen {
         let module_file = build_policy(lang, &dir.path().join(format!("policy-{lang}.wasm")));
         let size = std::fs::metadata(&module_file).unwrap().len();
-        let project = Project::new(
-            Some(&module_file),
-            &guests().on_behalf_graph,
-            &policy_config(lang),
-        );
-        let config = wasmgate::config::load(&project.config_file()).unwrap();
-        let module = runtime
-            .load_auth(&config.auth.as_ref().unwrap().module)
-            .await
-            .unwrap();
+        let (project, module) = load(&runtime, &module_file, lang).await;
         let user = json!({"identity": "alice", "is_authenticated": true, "display_name": "alice",
                           "github_token": "ghp_alice", "permissions": ["threads:write"]});
         let authz = AuthzRequest {
@@ -180,25 +180,14 @@ async fn main() {
             module.authorize(&authz).await.unwrap();
         }
         let n = 400;
-        let faults_before = minor_faults();
-        let phases = RefCell::new(Vec::with_capacity(n));
-        let authn = timed(n, || async {
-            let (result, p) = module.authenticate_phased(&request).await;
-            result.unwrap().unwrap();
-            phases.borrow_mut().push(p);
-        })
-        .await;
-        let faults = (minor_faults() - faults_before) as f64 / n as f64;
-        let split = split(&phases.into_inner());
+        let (authn, authn_report) = measure_authenticate(&module, &request, n).await;
         let authz_s = timed(n, || async {
             module.authorize(&authz).await.unwrap();
         })
         .await;
         println!(
-            "\n{lang} ({} KiB)\n  authenticate  p50 {}  p90 {}  ({faults:.0} page faults/request)\n                {split}\n  authorize     p50 {}  p90 {}",
+            "\n{lang} ({} KiB)\n{authn_report}\n  authorize     p50 {}  p90 {}",
             size / 1024,
-            fmt(percentile(&authn, 0.5)),
-            fmt(percentile(&authn, 0.9)),
             fmt(percentile(&authz_s, 0.5)),
             fmt(percentile(&authz_s, 0.9))
         );

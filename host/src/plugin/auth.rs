@@ -32,6 +32,22 @@ pub struct CallPhases {
     pub teardown: Duration,
 }
 
+impl CallPhases {
+    /// The median of each phase over `samples` (zero when there are none).
+    pub fn median(samples: &[CallPhases]) -> CallPhases {
+        let median = |part: fn(&CallPhases) -> Duration| {
+            let mut v: Vec<Duration> = samples.iter().map(part).collect();
+            v.sort();
+            v.get(v.len() / 2).copied().unwrap_or_default()
+        };
+        CallPhases {
+            instantiate: median(|p| p.instantiate),
+            call: median(|p| p.call),
+            teardown: median(|p| p.teardown),
+        }
+    }
+}
+
 /// The request as the handler sees it.
 #[derive(Debug, Clone, Default)]
 pub struct AuthRequest {
@@ -235,10 +251,9 @@ impl AuthModule {
         &self,
         request: &AuthRequest,
     ) -> (Result<Result<GuestUser, Denial>, Fault>, CallPhases) {
-        let mut phases = CallPhases::default();
         let _permit = match self.runtime.permit() {
             Ok(permit) => permit,
-            Err(fault) => return (Err(fault), phases),
+            Err(fault) => return (Err(fault), CallPhases::default()),
         };
         let request = wit::Request {
             method: request.method.clone(),
@@ -280,7 +295,7 @@ impl AuthModule {
         let returned = Instant::now();
         drop(store);
         let instantiated = instantiated.unwrap_or(returned);
-        phases = CallPhases {
+        let phases = CallPhases {
             instantiate: instantiated - started,
             call: returned - instantiated,
             teardown: returned.elapsed(),

@@ -52,10 +52,6 @@ const EPOCH_TICK: Duration = Duration::from_millis(2);
 /// without it, the first bytes of every memory, rewritten in full.
 const KEEP_RESIDENT: usize = 2 << 20;
 
-/// How often the epoch thread re-reads whether swap is on, while memory is
-/// reset with `PAGEMAP_SCAN` (see [`swap`]).
-const SWAP_RECHECK: Duration = Duration::from_secs(5);
-
 /// Bytes of each pooled table kept resident between calls.
 const TABLE_KEEP_RESIDENT: usize = 64 << 10;
 
@@ -198,7 +194,6 @@ struct Inner {
     auth_linker: Linker<HostState>,
     graph_linker: Linker<HostState>,
     permits: Arc<Semaphore>,
-    pooling: bool,
     memory_reset: MemoryReset,
     /// Set, with the reason, when swap appears while slots are reset with
     /// `PAGEMAP_SCAN`: from then on every call fails closed.
@@ -296,28 +291,16 @@ impl Runtime {
         {
             let engine = engine.clone();
             let stop = stop_ticker.clone();
-            let watch_swap = memory_reset == MemoryReset::PagemapScan;
-            let lost = isolation_lost.clone();
+            let mut swap_watch = (memory_reset == MemoryReset::PagemapScan)
+                .then(|| swap::Watch::new(sources, isolation_lost.clone()));
             std::thread::Builder::new()
                 .name("wasmgate-epoch".into())
                 .spawn(move || {
-                    let mut next_swap_check = Instant::now() + SWAP_RECHECK;
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
                         engine.increment_epoch();
-                        if watch_swap && lost.get().is_none() && Instant::now() >= next_swap_check {
-                            next_swap_check = Instant::now() + SWAP_RECHECK;
-                            if let Some(why) = sources.swap_risk() {
-                                let reason = format!(
-                                    "{why} since wasmgate started, and instance memory is reset \
-                                     with PAGEMAP_SCAN, which could hand a swapped-out page of one \
-                                     request to the next: every WebAssembly call now fails closed; \
-                                     restart wasmgate (it then uses the swap-safe reset), or turn \
-                                     swap off again and restart"
-                                );
-                                tracing::error!("{reason}");
-                                let _ = lost.set(reason);
-                            }
+                        if let Some(watch) = &mut swap_watch {
+                            watch.tick();
                         }
                     }
                 })?;
@@ -333,7 +316,6 @@ impl Runtime {
                 auth_linker,
                 graph_linker,
                 permits: Arc::new(Semaphore::new(options.max_concurrency)),
-                pooling,
                 memory_reset,
                 isolation_lost,
                 cache,
@@ -345,7 +327,7 @@ impl Runtime {
 
     /// Whether instances come from the pooling allocator.
     pub fn is_pooling(&self) -> bool {
-        self.inner.pooling
+        self.inner.memory_reset != MemoryReset::OnDemand
     }
 
     /// How memory is reset between instances (for logs and `/info`).

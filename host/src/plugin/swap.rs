@@ -12,6 +12,11 @@
 //! process's cgroup or one of its ancestors.
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How often [`Watch::tick`] re-reads whether swap is on.
+const RECHECK: Duration = Duration::from_secs(5);
 
 /// Where the answer comes from; [`Sources::system`] on a real host, other
 /// directories in tests.
@@ -75,6 +80,43 @@ impl Sources {
                 return None;
             }
         }
+    }
+}
+
+/// Notices swap appearing while slots are reset with `PAGEMAP_SCAN`: it
+/// then records why in `lost`, once, and every call fails closed from there.
+pub(crate) struct Watch {
+    sources: Sources,
+    lost: Arc<OnceLock<String>>,
+    next: Instant,
+}
+
+impl Watch {
+    pub(crate) fn new(sources: Sources, lost: Arc<OnceLock<String>>) -> Self {
+        Watch {
+            sources,
+            lost,
+            next: Instant::now() + RECHECK,
+        }
+    }
+
+    /// Called on every epoch tick; reads the files every [`RECHECK`].
+    pub(crate) fn tick(&mut self) {
+        if self.lost.get().is_some() || Instant::now() < self.next {
+            return;
+        }
+        self.next = Instant::now() + RECHECK;
+        let Some(why) = self.sources.swap_risk() else {
+            return;
+        };
+        let reason = format!(
+            "{why} since wasmgate started, and instance memory is reset with PAGEMAP_SCAN, which \
+             could hand a swapped-out page of one request to the next: every WebAssembly call now \
+             fails closed; restart wasmgate (it then uses the swap-safe reset), or turn swap off \
+             again and restart"
+        );
+        tracing::error!("{reason}");
+        let _ = self.lost.set(reason);
     }
 }
 
